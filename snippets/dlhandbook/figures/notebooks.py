@@ -1,0 +1,19 @@
+"""Execute the handbook's notebooks once, so that ``mkdocs serve`` renders stored outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[3] / "docs" / "notebooks"
+
+
+def execute_notebook(src: Path, dest: Path, timeout: int = 300) -> None:
+    """Run notebook ``src`` top to bottom in a fresh kernel and write it, with outputs, to ``dest``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(src, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(src.parent)}}).execute()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
