@@ -25,7 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from dlhandbook.figures.style import THEMES, theme  # noqa: E402
 
 FigureFn = Callable[[], "matplotlib.figure.Figure"]
+TableFn = Callable[[], str]
 FIGURES: dict[str, FigureFn] = {}
+TABLES: dict[str, TableFn] = {}
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUT = REPO_ROOT / "docs" / "generated" / "figures"
 
@@ -40,6 +42,31 @@ def figure(name: str) -> Callable[[FigureFn], FigureFn]:
         return fn
 
     return register
+
+
+def table(name: str) -> Callable[[TableFn], TableFn]:
+    """Register a function that returns a Markdown table; written to ``generated/tables/name.md``.
+
+    Pages include it with ``--8<-- "generated/tables/name.md"``, so a measured number in a table
+    comes from the code, never from the page.
+    """
+
+    def register(fn: TableFn) -> TableFn:
+        if name in TABLES:
+            raise ValueError(f"table name {name!r} is registered twice")
+        TABLES[name] = fn
+        return fn
+
+    return register
+
+
+def build_table(name: str, out_dir: Path) -> Path:
+    """Compute table ``name`` and write it as Markdown to ``out_dir/name.md``."""
+    load_all()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}.md"
+    path.write_text(TABLES[name]().rstrip("\n") + "\n", encoding="utf-8")
+    return path
 
 
 def load_all() -> dict[str, FigureFn]:
