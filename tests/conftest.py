@@ -33,7 +33,6 @@ def device(request) -> torch.device:
 
 @pytest.fixture(autouse=True)
 def _seed():
-    np.random.seed(0)
     torch.manual_seed(0)
 
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One small script for the two things people do with this repository.
+#
+#   ./dev.sh serve   set up .venv, regenerate figures, build strictly, serve on http://127.0.0.1:8000
+#   ./dev.sh test    set up .venv and run the whole test suite
+#   ./dev.sh build   set up .venv, regenerate figures and build the site into site/
+#
+# Needs only Python 3.11+ with venv. Everything else is installed into .venv from
+# requirements.lock (exact versions). The browser test also needs Chromium and ChromeDriver
+# (Debian/Ubuntu: apt-get install chromium chromium-driver); without them it is skipped, saying so.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+export NO_MKDOCS_2_WARNING=1 PYTHONHASHSEED=0
+
+setup() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+    fi
+    # Reinstall only when the pins or the package metadata changed.
+    local stamp="$VENV/.installed" want
+    want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -c requirements.lock -e ".[test]"
+        echo "$want" > "$stamp"
+    fi
+}
+
+figures() { "$VENV/bin/python" -m dlhandbook.figures; }
+
+case "${1:-}" in
+    serve)
+        setup; figures
+        exec "$VENV/bin/mkdocs" serve --strict --dev-addr 127.0.0.1:8000 ;;
+    build)
+        setup; figures
+        "$VENV/bin/mkdocs" build --strict --site-dir site ;;
+    test)
+        setup
+        shift
+        exec "$VENV/bin/python" -m pytest "$@" ;;
+    *)
+        sed -n '2,12p' "$0"; exit 2 ;;
+esac
