@@ -1,0 +1,1 @@
+"""Build-time helpers for the MkDocs site (not part of the numerical package)."""

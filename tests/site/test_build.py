@@ -1,0 +1,82 @@
+"""The site builds strictly, and a broken reference of any kind fails the build."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sitetools import REPO, run
+
+pytestmark = pytest.mark.site
+
+
+def test_strict_build_renders_every_nav_page(built_site):
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    pages = []
+
+    def walk(nav):
+        for entry in nav:
+            value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+            walk(value) if isinstance(value, list) else pages.append(value)
+
+    walk(config["nav"])
+    for uri in pages:
+        stem = uri.rsplit(".", 1)[0]
+        html = built_site / ("index.html" if stem == "index" else f"{stem}/index.html")
+        assert html.is_file(), f"{uri} was not rendered"
+    assert (built_site / "assets" / "mathjax" / "tex-chtml-full.js").is_file()
+
+
+def test_home_page_counts_answered_questions(built_site):
+    html = (built_site / "index.html").read_text()
+    assert "questions answered" in html
+    assert html.count('class="dl-status') >= 50
+
+
+def _mini_site(tmp_path: Path, page: str) -> Path:
+    """A copy of the real configuration with a one-page docs folder, for failure tests."""
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text(page)
+    config.update(docs_dir=str(docs), site_dir=str(tmp_path / "site"), nav=[{"Home": "index.md"}],
+                  hooks=[str(REPO / h) for h in config["hooks"]], extra_css=[], extra_javascript=[])
+    config["plugins"] = ["search"]
+    for ext in config["markdown_extensions"]:
+        if isinstance(ext, dict) and "pymdownx.snippets" in ext:
+            ext["pymdownx.snippets"]["base_path"] = [str(REPO / "snippets")]
+    path = tmp_path / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+GOOD = '# Page\n\n```python\n--8<-- "dlhandbook/activations/sigmoid.py:numpy"\n```\n'
+
+
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        (GOOD.replace("sigmoid.py", "no_such_file.py"), "no_such_file.py"),
+        (GOOD.replace(":numpy", ":no_such_section"), "no_such_section"),
+        ("# Page\n\n- a claim [test](test:tests/activations/test_sigmoid.py::test_that_does_not_exist)\n",
+         "test_that_does_not_exist"),
+    ],
+    ids=["missing-file", "missing-section", "missing-test"],
+)
+def test_broken_reference_fails_the_build(tmp_path, page, message):
+    proc = run(sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(_mini_site(tmp_path, page)),
+               check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+
+
+def test_the_same_mini_site_builds_when_references_are_good(tmp_path):
+    link = "test:tests/activations/test_sigmoid.py::test_saturates_for_large_inputs"
+    page = GOOD + f"\n- a claim [test]({link})\n"
+    run(sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(_mini_site(tmp_path, page)))
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "sigmoid_grad" in html
+    assert "tests/activations/test_sigmoid.py#L" in html
