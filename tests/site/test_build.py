@@ -80,3 +80,21 @@ def test_the_same_mini_site_builds_when_references_are_good(tmp_path):
     html = (tmp_path / "site" / "index.html").read_text()
     assert "sigmoid_grad" in html
     assert "tests/activations/test_sigmoid.py#L" in html
+
+
+def test_home_page_count_matches_the_pages(built_site):
+    import re
+
+    from sitetools import all_pages
+
+    answered = sum(1 for p in all_pages() if p.complete and re.search(r"^# Q\d+\. ", p.body, re.M))
+    html = (built_site / "index.html").read_text()
+    assert f"<strong>{answered} of 50</strong>" in html
+
+
+def test_complete_pages_show_their_difficulty(built_site):
+    from sitetools import all_pages
+
+    for page in (p for p in all_pages() if p.complete):
+        html = (built_site / page.uri[:-3] / "index.html").read_text()
+        assert f"dl-difficulty--{page.meta['difficulty']}" in html, page.uri
