@@ -1,0 +1,1 @@
+"""Benchmarks of the handbook's code against PyTorch (run as scripts, never as timed tests)."""

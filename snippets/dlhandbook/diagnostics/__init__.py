@@ -1,0 +1,1 @@
+"""Diagnostics for gradient pathologies: backward signal, activation statistics, dead units."""

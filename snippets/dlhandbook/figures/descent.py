@@ -1,0 +1,335 @@
+"""Figures of Part VI: gradient descent, SGD, momentum, batch size, schedules (Q10-Q27, extras)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from dlhandbook.figures import figure
+from dlhandbook.optim.gd import gradient_descent
+from dlhandbook.optim.minibatch import (
+    iterate_minibatches,
+    linear_scaling_gap,
+    minibatch_grad_variance,
+    per_example_grads,
+    steps_to_target,
+    theoretical_minibatch_variance,
+)
+from dlhandbook.optim.momentum import momentum_init, momentum_update
+from dlhandbook.optim.nesterov import nesterov_init, nesterov_update
+from dlhandbook.optim.schedules import (
+    cosine_warm_restarts_lr,
+    exponential_lr,
+    inverse_time_lr,
+    linear_warmup_lr,
+    step_lr,
+)
+from dlhandbook.optim.sgd import sgd
+
+CONTOUR = "#868e96"          # mid grey: readable on the light and the dark background
+RAVINE = np.diag([1.0, 100.0])
+START = np.array([-10.0, 1.0])
+
+
+def _ravine_loss(P):
+    return 0.5 * (RAVINE[0, 0] * P[0] ** 2 + RAVINE[1, 1] * P[1] ** 2)
+
+
+def _run(init, update, grad_fn, theta0, n_steps, **hyper):
+    theta, state, out = np.array(theta0, dtype=np.float64), init(np.asarray(theta0, float)), []
+    out.append(theta)
+    for _ in range(n_steps):
+        theta, state = update(theta, grad_fn(theta), state, **hyper)
+        out.append(theta)
+    return np.stack(out)
+
+
+def _linreg(n, d, seed=0, scales=1.0, noise=1.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * scales
+    y = X @ rng.standard_normal(d) + noise * rng.standard_normal(n)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+
+    def grad_fn(w, idx=slice(None)):
+        return X[idx].T @ (X[idx] @ w - y[idx]) / len(X[idx])
+
+    def loss(w):
+        return 0.5 * np.mean((X @ w - y) ** 2)
+
+    return X, y, w_star, grad_fn, loss
+
+
+# ---------------------------------------------------------------- trajectories (Q11, Q22, Q24)
+
+@cache
+def _ravine_runs(n_steps=300):
+    def grad(th):
+        return RAVINE @ th
+
+    return {
+        "GD, lr = 0.019 (near 2/L)": gradient_descent(grad, START, 0.019, n_steps)[1],
+        "heavy ball, lr = 0.01, momentum 0.9": _run(momentum_init, momentum_update, grad, START,
+                                                    n_steps, lr=0.01, momentum=0.9),
+        "Nesterov, lr = 0.01, momentum 0.9": _run(nesterov_init, nesterov_update, grad, START,
+                                                  n_steps, lr=0.01, momentum=0.9),
+    }
+
+
+@figure("descent-trajectories")
+def trajectories():
+    runs = _ravine_runs()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 4.0), gridspec_kw={"width_ratios": [1.4, 1]})
+    xs, ys = np.linspace(-11, 3, 300), np.linspace(-1.3, 1.3, 300)
+    XX, YY = np.meshgrid(xs, ys)
+    a.contour(XX, YY, _ravine_loss(np.stack([XX, YY])), levels=np.geomspace(0.05, 150, 14),
+              colors=CONTOUR, linewidths=0.6, alpha=0.8)
+    for name, path in runs.items():
+        a.plot(path[:80, 0], path[:80, 1], marker="o", markersize=2, linewidth=1.1, label=name)
+        b.semilogy(np.maximum(_ravine_loss(path.T), 1e-16), label=name.split(",")[0])
+    a.plot(0, 0, marker="*", markersize=12, color="#e0a100", linestyle="none")
+    a.set_title(r"ravine $\frac{1}{2}(x^2 + 100\,y^2)$, first 80 steps")
+    a.set_xlabel("$x$ (shallow)")
+    a.set_ylabel("$y$ (steep)")
+    a.grid(False)
+    a.legend(loc="lower right", fontsize=7.5)
+    b.set_title("loss against step")
+    b.set_xlabel("step")
+    b.set_ylabel("loss (log scale)")
+    b.set_ylim(1e-12, 1e3)
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@figure("descent-overshoot")
+def overshoot():
+    runs = _ravine_runs()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.6))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (name, path), color in zip(list(runs.items())[1:], colors[1:3], strict=True):
+        a.plot(path[:150, 0], color=color, label=name)
+        b.plot(np.arange(20, 150), path[20:150, 0], color=color, label=name.split(",")[0])
+    for ax in (a, b):
+        ax.axhline(0, color=CONTOUR, linewidth=1, linestyle="--")
+        ax.set_xlabel("step")
+    a.set_ylabel("$x$ (shallow coordinate)")
+    a.set_title("from $x = -10$ to the minimum at $x = 0$")
+    b.set_ylim(-0.6, 2.0)
+    b.set_title("zoom: the overshoot past $x = 0$")
+    a.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- learning rates (Q10)
+
+@figure("descent-learning-rates")
+def learning_rates():
+    L, mu = 10.0, 1.0
+    A = np.diag([L, mu])
+    settings = [(0.05 / L, "lr = 0.05 / L: too small"), (2 / (L + mu), r"lr = $2/(L + \mu)$: best"),
+                (1.9 / L, "lr = 1.9 / L: zig-zags, slower"), (2.05 / L, "lr = 2.05 / L: diverges")]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for lr, label in settings:
+        _, traj = gradient_descent(lambda th: A @ th, np.array([1.0, 1.0]), lr, 120)
+        ax.semilogy(0.5 * np.einsum("ti,ij,tj->t", traj, A, traj), label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (log scale)")
+    ax.set_title(r"gradient descent on $\frac{1}{2}(10x^2 + y^2)$, $L = 10$")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- noise ball (Q21, Q22)
+
+NOISE_LRS = (0.005, 0.01, 0.02, 0.04)
+
+
+@cache
+def _noise_ball(n_steps=12_000, record=10):
+    X, y, w_star, grad_fn, _ = _linreg(2000, 5)
+    curves = {}
+    for lr in NOISE_LRS:
+        _, traj = sgd(grad_fn, np.zeros(5), len(X), 1, lr, n_steps, seed=1, replace=True,
+                      record_every=record)
+        curves[lr] = np.sum((traj - w_star) ** 2, axis=1)
+    lrs = inverse_time_lr(np.arange(n_steps), 0.04, k=0.02)
+    _, traj = sgd(grad_fn, np.zeros(5), len(X), 1, lambda t: lrs[t], n_steps, seed=1,
+                  replace=True, record_every=record)
+    curves["decay"] = np.sum((traj - w_star) ** 2, axis=1)
+    return curves, record
+
+
+@figure("descent-noise-ball")
+def noise_ball():
+    curves, record = _noise_ball()
+    d = 5
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    steps = np.arange(len(curves["decay"])) * record
+    window = 50                                   # running mean over 50 records = 500 steps
+
+    def smooth(c):
+        return np.convolve(c, np.ones(window) / window, mode="valid")
+
+    for lr in NOISE_LRS:
+        a.semilogy(steps[window - 1:], smooth(curves[lr]), label=f"constant lr = {lr}")
+    a.semilogy(steps[window - 1:], smooth(curves["decay"]), linestyle="--",
+               label="lr = 0.04 / (1 + 0.02 t)")
+    a.set_xlabel("step (batch size 1)")
+    a.set_ylabel(r"$\|w_t - w^*\|^2$, running mean (log)")
+    a.set_title("SGD on least squares: constant lr stalls, decay converges")
+    a.legend(fontsize=7.5)
+    lr_grid = np.geomspace(0.004, 0.05, 50)
+    b.loglog(lr_grid, d * lr_grid / (2 - 2 * lr_grid - d * lr_grid), color=CONTOUR,
+             linestyle="--", label="linearised theory")
+    half = len(steps) // 2
+    b.loglog(NOISE_LRS, [curves[lr][half:].mean() for lr in NOISE_LRS], marker="o",
+             linestyle="none", label="measured (mean over 2nd half)")
+    b.set_xticks(NOISE_LRS, [str(lr) for lr in NOISE_LRS])
+    b.minorticks_off()
+    b.set_xlabel("learning rate")
+    b.set_ylabel(r"stationary $\mathrm{E}\,\|w - w^*\|^2$")
+    b.set_title("the noise ball grows in proportion to lr")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- GD vs SGD (Q23, Q25)
+
+@cache
+def _gd_vs_sgd(n=1000, epochs=10):
+    X, y, w_star, grad_fn, loss = _linreg(n, 5)
+    w0 = np.full(5, 3.0)
+    f_star = loss(w_star)
+    L = np.linalg.eigvalsh(X.T @ X / n).max()
+    out = {}
+    _, traj = gradient_descent(grad_fn, w0, 1 / L, epochs)
+    out["batch GD (B = N), lr = 1/L"] = (np.arange(epochs + 1) * n, traj)
+    for B, lr in ((1, 0.01), (32, 0.1)):
+        _, traj = sgd(grad_fn, w0, n, B, lr, epochs * n // B, seed=0, replace=False,
+                      record_every=max(1, 20 // B))
+        out[f"SGD, B = {B}, lr = {lr}"] = (np.arange(len(traj)) * B * max(1, 20 // B), traj)
+    return {k: (ex, np.array([loss(w) - f_star for w in tr])) for k, (ex, tr) in out.items()}
+
+
+@figure("descent-gd-vs-sgd")
+def gd_vs_sgd():
+    runs = _gd_vs_sgd()
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name, (examples, excess) in runs.items():
+        ax.loglog(examples[1:] / 1000, excess[1:], label=name,
+                  marker="o" if "GD (" in name else None, markersize=4)
+    ax.set_xlabel("epochs (example gradients / N)")
+    ax.set_ylabel("excess loss $J(w) - J(w^*)$")
+    ax.set_title("equal compute: SGD is ahead early, GD wins late")
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- batch size (Q25, Q26, Q27)
+
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+@cache
+def _batch_size_steps():
+    X, y, w_star, grad_fn, loss = _linreg(1024, 10, scales=np.geomspace(1.0, 0.1, 10))
+    w0 = np.zeros(10)
+    target = loss(w_star) + 0.01 * (loss(w0) - loss(w_star))
+    lrs = np.geomspace(0.01, 1.0, 9)[::-1]
+    best = {}
+    for B in BATCH_SIZES:
+        best[B] = 3000
+        for lr in lrs:                      # a run longer than the best so far cannot win
+            steps = steps_to_target(grad_fn, loss, w0, len(X), B, float(lr), target, best[B])
+            best[B] = min(best[B], steps or best[B])
+    return best
+
+
+@figure("descent-batch-size")
+def batch_size():
+    best = _batch_size_steps()
+    B = np.array(BATCH_SIZES)
+    steps = np.array([best[b] for b in BATCH_SIZES])
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    a.loglog(B, steps, marker="o", label="measured (lr tuned per B)")
+    a.loglog(B, steps[0] / B, color=CONTOUR, linestyle="--", label="perfect scaling, 1/B")
+    a.set_ylim(steps.min() / 3, steps[0] * 2)
+    a.set_xlabel("batch size B")
+    a.set_ylabel("steps to target")
+    a.set_title("steps fall with B, then saturate")
+    a.legend(fontsize=8)
+    b.loglog(B, B * steps, marker="o")
+    b.set_xlabel("batch size B")
+    b.set_ylabel("examples processed = B x steps")
+    b.set_title("past the knee, extra examples buy nothing")
+    fig.tight_layout()
+    return fig
+
+
+@cache
+def _variance_vs_batch():
+    X, y, _, _, _ = _linreg(1024, 10)
+    per_ex = per_example_grads(X, y, np.zeros(10))
+    sizes = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 768, 1000])
+    rng = np.random.default_rng(0)
+    emp = [minibatch_grad_variance(per_ex, int(B), 1000, rng) for B in sizes]
+    return per_ex, sizes, np.array(emp)
+
+
+@figure("descent-gradient-variance")
+def gradient_variance():
+    per_ex, sizes, emp = _variance_vs_batch()
+    grid = np.unique(np.geomspace(1, 1023, 200).astype(int))
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.loglog(grid, [theoretical_minibatch_variance(per_ex, int(B), replace=True) for B in grid],
+              color=CONTOUR, linestyle="--", label=r"$\mathrm{tr}\,\Sigma / B$ (with replacement)")
+    ax.loglog(grid, [theoretical_minibatch_variance(per_ex, int(B)) for B in grid],
+              label=r"$\mathrm{tr}\,\Sigma / B \cdot (N - B)/(N - 1)$")
+    ax.loglog(sizes, emp, marker="o", linestyle="none", label="measured, without replacement")
+    ax.set_xlabel("batch size B  (N = 1024)")
+    ax.set_ylabel(r"$\mathrm{E}\,\|g_B - \nabla J\|^2$")
+    ax.set_title("mini-batch gradient variance")
+    ax.legend(fontsize=8)
+    return fig
+
+
+@figure("descent-linear-scaling")
+def linear_scaling():
+    X, y, _, grad_fn, _ = _linreg(256, 10)
+    batches = list(iterate_minibatches(256, 32, np.random.default_rng(0)))
+    lrs = np.geomspace(1e-4, 5e-2, 20)
+    gaps = [linear_scaling_gap(grad_fn, np.zeros(10), batches, float(lr)) for lr in lrs]
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.loglog(8 * lrs, gaps, marker="o", markersize=3)
+    ax.set_xlabel("large-batch learning rate $8\\eta$")
+    ax.set_ylabel("relative gap")
+    ax.set_title("8 steps of B = 32 at $\\eta$ vs 1 step of B = 256 at $8\\eta$")
+    return fig
+
+
+# ---------------------------------------------------------------- schedules (extra page)
+
+@figure("descent-schedules")
+def schedules():
+    t = np.arange(1000)
+    lr0 = 0.1
+    warm = linear_warmup_lr(t, lr0, total_iters=100, start_factor=0.01)
+    cosine = 0.5 * lr0 * (1 + np.cos(np.pi * np.clip(t - 100, 0, 900) / 900))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.6), sharey=True)
+    a.plot(t, step_lr(t, lr0, step_size=300, gamma=0.1), label="step (x0.1 every 300)")
+    a.plot(t, exponential_lr(t, lr0, gamma=0.996), label="exponential (0.996 per step)")
+    a.plot(t, inverse_time_lr(t, lr0, k=0.01), label="1/t: 0.1 / (1 + 0.01 t)")
+    a.set_title("decays")
+    b.plot(t, cosine_warm_restarts_lr(t, lr0, T_0=100, T_mult=2), label="cosine, warm restarts")
+    b.plot(t, np.where(t < 100, warm, cosine), label="linear warm-up, then cosine")
+    b.set_title("cycles and warm-up")
+    for ax in (a, b):
+        ax.set_xlabel("step")
+        ax.legend(fontsize=8)
+    a.set_ylabel("learning rate")
+    fig.tight_layout()
+    return fig

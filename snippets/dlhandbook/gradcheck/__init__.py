@@ -1,0 +1,1 @@
+"""Finite-difference gradient checking for NumPy code and custom PyTorch Functions."""

@@ -1,0 +1,1 @@
+"""A multilayer perceptron with an explicit backward pass, and the training loop (Q9, Q12, Q13)."""

@@ -1,0 +1,1 @@
+"""Training across processes: data parallelism with ``torch.distributed``."""

@@ -1,0 +1,6 @@
+"""Drop-in ``torch.optim`` optimizers (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW).
+
+Each file holds one ``torch.optim.Optimizer`` subclass with torch's keyword names and defaults,
+a readable per-tensor update loop and a multi-tensor ``torch._foreach_*`` path, and runs on its
+own with only PyTorch imported. The tests check both paths against ``torch.optim`` in float64.
+"""

@@ -1,0 +1,180 @@
+r"""AdaGrad as a drop-in ``torch.optim.Optimizer``: a readable loop and a multi-tensor fast path.
+
+$$v_t = v_{t-1} + g_t^2, \qquad \eta_t = \frac{\eta}{1 + (t-1)\,\delta}, \qquad
+\theta_t = \theta_{t-1} - \eta_t\, \frac{g_t}{\sqrt{v_t} + \epsilon}$$
+
+$v$ sums every squared gradient ever seen, so each coordinate's step only shrinks: large for
+rarely-updated coordinates, small for frequent ones. Same keyword names, defaults, state keys
+and update order as ``torch.optim.Adagrad``; the tests check both follow the same trajectory in
+float64.
+
+Reference: Duchi, Hazan & Singer (2011), *Adaptive Subgradient Methods for Online Learning and
+Stochastic Optimization*.
+"""
+
+import numbers
+
+import torch
+
+
+# --8<-- [start:torch]
+class Adagrad(torch.optim.Optimizer):
+    r"""AdaGrad: per-coordinate steps scaled by the root of the summed squared gradients.
+
+    $$v_t = v_{t-1} + g_t^2, \quad
+    \theta_t = \theta_{t-1} - \frac{\eta}{1 + (t-1)\delta}\, \frac{g_t}{\sqrt{v_t} + \epsilon}$$
+
+    with $v_0$ = ``initial_accumulator_value`` and
+    $g_t = \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}$.
+
+    Args:
+        params: iterable of tensors or of dicts defining parameter groups.
+        lr: learning rate $\eta \ge 0$.
+        lr_decay: $\delta \ge 0$, divides the learning rate by $1 + (t-1)\delta$.
+        weight_decay: $\lambda \ge 0$, an L2 penalty added to the gradient.
+        initial_accumulator_value: $v_0 \ge 0$, the starting value of the sum.
+        eps: $\epsilon \ge 0$, added to $\sqrt{v_t}$.
+        foreach: ``True`` runs the multi-tensor path (``torch._foreach_*``), ``False`` the
+            per-tensor loop; ``None`` picks foreach when every parameter is on CUDA or the group
+            holds at least 16 tensors (there, per-tensor Python overhead dominates).
+        maximize: ascend the objective instead of descending it.
+
+    Sparse gradients (which ``torch.optim.Adagrad`` accepts) and complex parameters are rejected;
+    ``fused`` is not offered. State is created at the first step, not in the constructor.
+
+    State per parameter, under ``torch.optim.Adagrad``'s keys so that state dicts load
+    either way: ``step`` ($t$), ``sum`` ($v$).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False):
+        _check_real("lr", lr)
+        _check_real("lr_decay", lr_decay)
+        _check_real("weight_decay", weight_decay)
+        _check_real("initial_accumulator_value", initial_accumulator_value)
+        _check_real("eps", eps)
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps,
+                        foreach=foreach, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, states = self._gather(group)
+            if not params:
+                continue
+            options = dict(lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
+                           weight_decay=group["weight_decay"], maximize=group["maximize"])
+            if _use_foreach(group["foreach"], params):
+                for bucket in _split_by_device_and_dtype(params, grads, states):
+                    _adagrad_foreach(*bucket, **options)
+            else:
+                _adagrad_loop(params, grads, states, **options)
+        return loss
+
+    def _gather(self, group):
+        """Parameters with a gradient, their gradients and their (lazily created) state."""
+        params, grads, states = [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue                                    # frozen or unused: skip, like torch
+            if p.grad.is_sparse:
+                raise RuntimeError("Adagrad here does not support sparse gradients; "
+                                   "use torch.optim.Adagrad for those")
+            if p.is_complex():
+                raise TypeError("Adagrad here supports real parameters only; "
+                                "use torch.optim.Adagrad")
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                                               memory_format=torch.preserve_format)
+            elif torch.is_tensor(state["step"]):
+                state["step"] = int(state["step"].item())  # state loaded from torch.optim
+            params.append(p)
+            grads.append(p.grad)
+            states.append(state)
+        return params, grads, states
+
+
+# --8<-- [start:step]
+def _adagrad_loop(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        state["step"] += 1
+        t = state["step"]
+        v = state["sum"]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
+        lr_t = lr / (1 + (t - 1) * lr_decay)                # optional 1/t decay of eta
+        v.addcmul_(g, g)                                    # v = v + g^2, never forgets
+        p.addcdiv_(g, v.sqrt().add_(eps), value=-lr_t)      # theta -= eta_t g / (sqrt(v) + eps)
+# --8<-- [end:step]
+
+
+def _adagrad_foreach(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize):
+    """The same update on lists of tensors, one ``torch._foreach_*`` call per line."""
+    for state in states:
+        state["step"] += 1
+    v = [state["sum"] for state in states]
+    if maximize:
+        grads = torch._foreach_neg(grads)                   # a copy: p.grad is never modified
+    if weight_decay != 0:
+        if maximize:
+            torch._foreach_add_(grads, params, alpha=weight_decay)   # grads is already a copy
+        else:
+            grads = torch._foreach_add(grads, params, alpha=weight_decay)
+    torch._foreach_addcmul_(v, grads, grads)
+    denom = torch._foreach_sqrt(v)
+    torch._foreach_add_(denom, eps)
+    minus_lr_t = [-lr / (1 + (state["step"] - 1) * lr_decay) for state in states]
+    torch._foreach_addcdiv_(params, grads, denom, minus_lr_t)
+
+
+def _use_foreach(foreach, params):
+    """Resolve ``foreach=None``: multi-tensor on CUDA, or when there are many tensors."""
+    if foreach is not None:
+        return bool(foreach)
+    return all(p.is_cuda for p in params) or len(params) >= 16
+
+
+def _split_by_device_and_dtype(params, grads, states):
+    """Buckets of (params, grads, states) sharing a device and dtype, as foreach kernels need."""
+    buckets = {}
+    for p, g, state in zip(params, grads, states, strict=True):
+        bucket = buckets.setdefault((p.device, p.dtype), ([], [], []))
+        bucket[0].append(p)
+        bucket[1].append(g)
+        bucket[2].append(state)
+    return list(buckets.values())
+
+
+def _check_real(name, value, low=0.0, high=None):
+    """TypeError unless ``value`` is a real number; ValueError unless low <= value (< high)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not value >= low or (high is not None and not value < high):
+        rule = f">= {low}" if high is None else f"in [{low}, {high})"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+# --8<-- [end:torch]
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    model = torch.nn.Linear(10, 1)
+    X, y = torch.randn(256, 10), torch.randn(256, 1)
+    optimizer = Adagrad(model.parameters(), lr=0.1)
+    for _ in range(200):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        optimizer.step()
+    print(f"final loss {loss.item():.4f}")

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dlhandbook.networks.xor import fit_linear_least_squares, make_mlp, make_xor, train_classifier
+
+
+def test_best_linear_fit_is_the_constant_one_half():
+    w, b, mse = fit_linear_least_squares(*make_xor())
+    assert abs(mse - 0.25) < 1e-12
+    np.testing.assert_allclose(w, 0.0, atol=1e-12)
+    assert abs(b - 0.5) < 1e-12
+
+
+def test_no_linear_classifier_gets_more_than_three_of_four(rng):
+    X, y = make_xor()
+    w, b = rng.standard_normal((20000, 2)), rng.standard_normal((20000, 1))
+    accuracy = (((w @ X.T + b) > 0) == y).mean(axis=1)                  # (20000,) one per classifier
+    assert accuracy.max() <= 0.75
+
+
+def _fit(activation, device):
+    X, y = (torch.tensor(a, device=device) for a in make_xor())
+    torch.manual_seed(0)
+    model = make_mlp([2, 8, 1], activation).to(dtype=torch.float64, device=device)
+    return train_classifier(model, X, y, steps=500, lr=0.05)
+
+
+def test_linear_activation_net_cannot_separate_xor(device):
+    assert _fit(nn.Identity, device) <= 0.75
+
+
+def test_relu_net_separates_xor(device):
+    assert _fit(nn.ReLU, device) == 1.0
+
+
+def test_validates_arguments():
+    with pytest.raises(ValueError, match="sizes"):
+        make_mlp([2])
+    with pytest.raises(ValueError, match="steps"):
+        train_classifier(make_mlp([2, 1]), torch.zeros(4, 2), torch.zeros(4), steps=0)
+    with pytest.raises(ValueError, match="X must be"):
+        fit_linear_least_squares(np.zeros(4), np.zeros(4))

@@ -1,0 +1,241 @@
+"""Checks shared by the tests of ``dlhandbook.torch_optim``: one function per property.
+
+Import as ``from torch_optim.harness import ...`` (``tests/`` is on the path). Every check
+builds its own small float64 problem, so each optimizer's test file is a list of one-liners.
+
+The problem: a few small tensors ``theta`` and, at step t, the gradient
+``g = sign * theta + n_t`` of ``sign/2 |theta|^2 + n_t . theta`` with fixed noise ``n_t``
+(seeded by t). Both optimizers under comparison get the same noise; ``sign`` is -1 when
+``maximize=True`` so that ascent also converges and long runs stay well conditioned.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+import pytest
+import torch
+
+SHAPES = [(3, 4), (5,), (2, 3, 2)]
+TOL = dict(rtol=1e-10, atol=1e-10)
+
+
+def make_params(device, seed=0, shapes=SHAPES, dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randn(s, generator=gen, dtype=torch.float64).to(device=device, dtype=dtype)
+            .requires_grad_(True) for s in shapes]
+
+
+def clone_params(params):
+    return [p.detach().clone().requires_grad_(True) for p in params]
+
+
+def set_grads(params, t, maximize=False, skip=()):
+    """Gradient of step ``t``: ``sign * theta + n_t``; ``skip`` lists indices left without grad."""
+    gen = torch.Generator().manual_seed(1000 + t)
+    sign = -1.0 if maximize else 1.0
+    for i, p in enumerate(params):
+        noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
+        if i in skip:
+            p.grad = None
+        else:
+            p.grad = (sign * p.detach() + noise.to(device=p.device, dtype=p.dtype))
+
+
+def run(optimizer, params, steps, start=0, maximize=False, skip_every=0):
+    for t in range(start, start + steps):
+        skip = (t % len(params),) if skip_every and t % skip_every == 0 else ()
+        set_grads(params, t, maximize=maximize, skip=skip)
+        optimizer.step()
+
+
+def assert_state_close(ours, ref, params_ours, params_ref, **tol):
+    """Every tensor in torch's state has an equal tensor under the same key in ours."""
+    for p, q in zip(params_ours, params_ref, strict=True):
+        ref_state = ref.state[q]
+        for key, value in ref_state.items():
+            if key == "step":
+                assert int(ours.state[p]["step"]) == int(value)
+            elif torch.is_tensor(value):
+                torch.testing.assert_close(ours.state[p][key], value, **tol)
+
+
+def assert_follows_torch(ours_cls, torch_cls, kwargs, device, foreach, steps=200):
+    """From the same start and noise, ours stays within 1e-10 of torch.optim for ``steps`` steps."""
+    maximize = kwargs.get("maximize", False)
+    params = make_params(device)
+    params_ref = clone_params(params)
+    ours = ours_cls(params, foreach=foreach, **kwargs)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    for start in range(0, steps, 20):                     # compare every 20 steps
+        run(ours, params, 20, start=start, maximize=maximize)
+        run(ref, params_ref, 20, start=start, maximize=maximize)
+        for p, q in zip(params, params_ref, strict=True):
+            torch.testing.assert_close(p, q, **TOL, msg=lambda m, t=start: f"step {t + 20}: {m}")
+    assert_state_close(ours, ref, params, params_ref, **TOL)
+    initial = make_params(device)
+    moved = max((p - q).abs().max().item() for p, q in zip(params, initial, strict=True))
+    assert moved > 1e-3, "the trajectory must actually move"
+
+
+def assert_loop_equals_foreach(ours_cls, kwargs, device, steps=60):
+    """Both paths agree, with mixed dtypes (foreach buckets) and some gradients missing."""
+    maximize = kwargs.get("maximize", False)
+    shapes = SHAPES + [(7,), (4, 4)]
+    params = make_params(device, shapes=shapes)
+    params[-1] = params[-1].detach().float().requires_grad_(True)   # a float32 bucket
+    params_fe = clone_params(params)
+    loop = ours_cls(params, foreach=False, **kwargs)
+    fast = ours_cls(params_fe, foreach=True, **kwargs)
+    run(loop, params, steps, maximize=maximize, skip_every=3)
+    run(fast, params_fe, steps, maximize=maximize, skip_every=3)
+    for p, q in zip(params, params_fe, strict=True):
+        tol = dict(rtol=1e-12, atol=1e-12) if p.dtype == torch.float64 else dict(rtol=1e-5,
+                                                                                 atol=1e-6)
+        torch.testing.assert_close(p, q, **tol)
+    for p, q in zip(params, params_fe, strict=True):
+        for key, value in fast.state[q].items():
+            if torch.is_tensor(value):
+                tol = dict(rtol=1e-12, atol=1e-12) if value.dtype == torch.float64 else dict(
+                    rtol=1e-5, atol=1e-6)
+                torch.testing.assert_close(loop.state[p][key], value, **tol)
+            else:
+                assert loop.state[p][key] == value
+
+
+def assert_rejects(ours_cls, kwargs, name, error=ValueError):
+    params = make_params("cpu")
+    with pytest.raises(error, match=name):
+        ours_cls(params, **kwargs)
+
+
+def assert_state_dict_round_trip(ours_cls, kwargs, device, k=7):
+    """Train k steps, save, load into a fresh optimizer, train k more == 2k uninterrupted."""
+    maximize = kwargs.get("maximize", False)
+    params = make_params(device)
+    straight = ours_cls(params, **kwargs)
+    run(straight, params, 2 * k, maximize=maximize)
+
+    first = make_params(device)
+    opt = ours_cls(first, **kwargs)
+    run(opt, first, k, maximize=maximize)
+    saved = copy.deepcopy(opt.state_dict())
+    second = clone_params(first)
+    resumed = ours_cls(second, **kwargs)
+    resumed.load_state_dict(saved)
+    run(resumed, second, k, start=k, maximize=maximize)
+    for p, q in zip(params, second, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def assert_loads_torch_state_dict(ours_cls, torch_cls, kwargs, device, k=7):
+    """A state_dict saved by torch.optim resumes in ours exactly as it resumes in torch."""
+    maximize = kwargs.get("maximize", False)
+    params_ref = make_params(device)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    run(ref, params_ref, k, maximize=maximize)
+    params = clone_params(params_ref)
+    ours = ours_cls(params, **kwargs)
+    ours.load_state_dict(copy.deepcopy(ref.state_dict()))
+    run(ref, params_ref, k, start=k, maximize=maximize)
+    run(ours, params, k, start=k, maximize=maximize)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+
+
+def assert_torch_loads_our_state_dict(ours_cls, torch_cls, kwargs, device, k=7):
+    """A state_dict saved by ours resumes in torch.optim exactly as it resumes in ours."""
+    maximize = kwargs.get("maximize", False)
+    params = make_params(device)
+    ours = ours_cls(params, **kwargs)
+    run(ours, params, k, maximize=maximize)
+    params_ref = clone_params(params)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    ref.load_state_dict(copy.deepcopy(ours.state_dict()))
+    run(ours, params, k, start=k, maximize=maximize)
+    run(ref, params_ref, k, start=k, maximize=maximize)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+
+
+def assert_param_groups_match_torch(ours_cls, torch_cls, kwargs, device, steps=50):
+    """Two groups with different lr (and the second with its own weight decay) match torch."""
+    lr = kwargs.get("lr", 1e-2)
+
+    def groups(params):
+        return [{"params": params[:2]},
+                {"params": params[2:], "lr": lr / 10, "weight_decay": 0.05}]
+
+    params = make_params(device)
+    params_ref = clone_params(params)
+    ours = ours_cls(groups(params), **kwargs)
+    ref = torch_cls(groups(params_ref), foreach=False, **kwargs)
+    run(ours, params, steps)
+    run(ref, params_ref, steps)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+    assert ours.param_groups[1]["lr"] == lr / 10
+
+
+def assert_rejects_sparse_gradients(ours_cls, kwargs):
+    emb = torch.nn.Embedding(6, 3, sparse=True)
+    opt = ours_cls(emb.parameters(), **kwargs)
+    emb(torch.tensor([1, 2])).sum().backward()
+    assert emb.weight.grad.is_sparse
+    before = emb.weight.detach().clone()
+    with pytest.raises(RuntimeError, match="sparse"):
+        opt.step()
+    torch.testing.assert_close(emb.weight.detach(), before, rtol=0, atol=0)
+
+
+def assert_skips_params_without_grad(ours_cls, kwargs, device):
+    for foreach in (False, True):
+        params = make_params(device)
+        frozen = params[1].detach().clone()
+        opt = ours_cls(params, foreach=foreach, **kwargs)
+        for t in range(3):
+            set_grads(params, t, maximize=kwargs.get("maximize", False), skip=(1,))
+            opt.step()
+        torch.testing.assert_close(params[1].detach(), frozen, rtol=0, atol=0)
+        assert params[1] not in opt.state or not opt.state[params[1]]
+        assert not torch.equal(params[0].detach(), make_params(device)[0].detach())
+
+
+def assert_closure_matches_torch(ours_cls, torch_cls, kwargs, device, steps=20):
+    """step(closure) evaluates the closure with grad enabled and returns its loss, like torch."""
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(32, 4, generator=gen, dtype=torch.float64).to(device)
+    y = torch.randn(32, 1, generator=gen, dtype=torch.float64).to(device)
+
+    def train(optimizer_cls, model, **extra):
+        optimizer = optimizer_cls(model.parameters(), **kwargs, **extra)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            return loss
+
+        return [optimizer.step(closure).item() for _ in range(steps)]
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1).double().to(device)
+    model_ref = copy.deepcopy(model)
+    losses = train(ours_cls, model)
+    losses_ref = train(torch_cls, model_ref, foreach=False)
+    assert losses == pytest.approx(losses_ref, rel=1e-10, abs=1e-12)
+    for p, q in zip(model.parameters(), model_ref.parameters(), strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+
+
+def assert_signature_matches_torch(ours_cls, torch_cls):
+    """Every keyword of ours exists in torch with the same default; positional order agrees."""
+    ours = inspect.signature(ours_cls.__init__).parameters
+    ref = inspect.signature(torch_cls.__init__).parameters
+    for name, param in ours.items():
+        assert name in ref, f"{name} is not a torch.optim keyword"
+        assert param.default == ref[name].default, name
+    positional = [n for n, p in ours.items() if p.kind == p.POSITIONAL_OR_KEYWORD]
+    ref_positional = [n for n, p in ref.items() if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert positional == ref_positional[: len(positional)]

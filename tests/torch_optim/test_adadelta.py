@@ -1,0 +1,83 @@
+"""dlhandbook.torch_optim.adadelta.Adadelta against torch.optim.Adadelta (see harness.py)."""
+
+import pytest
+import torch
+from torch_optim import harness
+
+from dlhandbook.torch_optim.adadelta import Adadelta
+
+OURS, TORCH = Adadelta, torch.optim.Adadelta
+BASE = dict(lr=1.0)
+CASES = {
+    "default": dict(),
+    "rho": dict(rho=0.5),
+    "eps": dict(eps=1e-4),
+    "lr": dict(lr=0.5),
+    "weight_decay": dict(weight_decay=0.1),
+    "maximize": dict(maximize=True),
+    "all": dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.05, maximize=True),
+}
+INVALID = [
+    (dict(lr=-1e-3), "lr", ValueError),
+    (dict(lr="0.1"), "lr", TypeError),
+    (dict(rho=-0.1), "rho", ValueError),
+    (dict(rho=1.1), "rho", ValueError),
+    (dict(eps=-1e-6), "eps", ValueError),
+    (dict(weight_decay=-0.1), "weight_decay", ValueError),
+]
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_follows_torch_trajectory(case, foreach, device):
+    harness.assert_follows_torch(OURS, TORCH, CASES[case], device, foreach)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_loop_and_foreach_agree(case, device):
+    harness.assert_loop_equals_foreach(OURS, CASES[case], device)
+
+
+@pytest.mark.parametrize(("kwargs", "name", "error"), INVALID)
+def test_rejects_invalid_arguments(kwargs, name, error):
+    harness.assert_rejects(OURS, kwargs, name, error)
+
+
+def test_state_dict_round_trip(device):
+    harness.assert_state_dict_round_trip(OURS, CASES["all"], device)
+
+
+def test_loads_torch_optim_state_dict(device):
+    harness.assert_loads_torch_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_torch_optim_loads_our_state_dict(device):
+    harness.assert_torch_loads_our_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_param_groups_with_different_lr(device):
+    harness.assert_param_groups_match_torch(OURS, TORCH, BASE, device)
+
+
+def test_rejects_sparse_gradients():
+    harness.assert_rejects_sparse_gradients(OURS, BASE)
+
+
+def test_skips_params_without_grad(device):
+    harness.assert_skips_params_without_grad(OURS, BASE, device)
+
+
+def test_step_with_closure(device):
+    harness.assert_closure_matches_torch(OURS, TORCH, BASE, device)
+
+
+
+def test_rejects_complex_parameters():
+    p = torch.zeros(3, dtype=torch.complex128, requires_grad=True)
+    p.grad = torch.ones_like(p)
+    with pytest.raises(TypeError, match="real parameters"):
+        OURS([p]).step()
+
+
+def test_signature_matches_torch():
+    harness.assert_signature_matches_torch(OURS, TORCH)

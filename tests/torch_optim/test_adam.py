@@ -1,0 +1,93 @@
+"""dlhandbook.torch_optim.adam.Adam against torch.optim.Adam (see harness.py)."""
+
+import pytest
+import torch
+from torch_optim import harness
+
+from dlhandbook.torch_optim.adam import Adam, _use_foreach
+
+OURS, TORCH = Adam, torch.optim.Adam
+BASE = dict(lr=1e-2)
+CASES = {
+    "default": dict(lr=1e-2),
+    "betas": dict(lr=1e-2, betas=(0.5, 0.9)),
+    "weight_decay": dict(lr=1e-2, weight_decay=0.1),
+    "decoupled_weight_decay": dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
+    "amsgrad": dict(lr=1e-2, amsgrad=True),
+    "eps": dict(lr=1e-2, eps=1e-3),
+    "maximize": dict(lr=1e-2, maximize=True),
+    "all": dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.05, amsgrad=True, maximize=True),
+}
+INVALID = [
+    (dict(lr=-1e-3), "lr", ValueError),
+    (dict(lr=float("nan")), "lr", ValueError),
+    (dict(lr="0.1"), "lr", TypeError),
+    (dict(betas=(1.0, 0.999)), r"betas\[0\]", ValueError),
+    (dict(betas=(-0.1, 0.999)), r"betas\[0\]", ValueError),
+    (dict(betas=(0.9, 1.0)), r"betas\[1\]", ValueError),
+    (dict(betas=(0.9,)), "betas", ValueError),
+    (dict(eps=-1e-8), "eps", ValueError),
+    (dict(weight_decay=-0.1), "weight_decay", ValueError),
+]
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_follows_torch_trajectory(case, foreach, device):
+    harness.assert_follows_torch(OURS, TORCH, CASES[case], device, foreach)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_loop_and_foreach_agree(case, device):
+    harness.assert_loop_equals_foreach(OURS, CASES[case], device)
+
+
+@pytest.mark.parametrize(("kwargs", "name", "error"), INVALID)
+def test_rejects_invalid_arguments(kwargs, name, error):
+    harness.assert_rejects(OURS, kwargs, name, error)
+
+
+def test_state_dict_round_trip(device):
+    harness.assert_state_dict_round_trip(OURS, CASES["all"], device)
+
+
+def test_loads_torch_optim_state_dict(device):
+    harness.assert_loads_torch_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_torch_optim_loads_our_state_dict(device):
+    harness.assert_torch_loads_our_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_param_groups_with_different_lr(device):
+    harness.assert_param_groups_match_torch(OURS, TORCH, BASE, device)
+
+
+def test_rejects_sparse_gradients():
+    harness.assert_rejects_sparse_gradients(OURS, BASE)
+
+
+def test_skips_params_without_grad(device):
+    harness.assert_skips_params_without_grad(OURS, BASE, device)
+
+
+def test_step_with_closure(device):
+    harness.assert_closure_matches_torch(OURS, TORCH, BASE, device)
+
+
+def test_rejects_complex_parameters():
+    p = torch.zeros(3, dtype=torch.complex128, requires_grad=True)
+    p.grad = torch.ones_like(p)
+    with pytest.raises(TypeError, match="real parameters"):
+        OURS([p]).step()
+
+
+def test_foreach_none_picks_multi_tensor_for_many_tensors():
+    assert _use_foreach(None, [torch.zeros(1)] * 16)
+    assert not _use_foreach(None, [torch.zeros(1)] * 3)
+    assert not _use_foreach(False, [torch.zeros(1)] * 100)
+    assert _use_foreach(True, [torch.zeros(1)])
+
+
+def test_signature_matches_torch():
+    harness.assert_signature_matches_torch(OURS, TORCH)

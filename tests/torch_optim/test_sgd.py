@@ -1,0 +1,92 @@
+"""dlhandbook.torch_optim.sgd.SGD against torch.optim.SGD (see harness.py)."""
+
+import pytest
+import torch
+from torch_optim import harness
+
+from dlhandbook.torch_optim.sgd import SGD
+
+OURS, TORCH = SGD, torch.optim.SGD
+BASE = dict(lr=1e-2)
+CASES = {
+    "default": dict(lr=1e-2),
+    "momentum": dict(lr=1e-2, momentum=0.9),
+    "dampening": dict(lr=1e-2, momentum=0.9, dampening=0.5),
+    "nesterov": dict(lr=1e-2, momentum=0.9, nesterov=True),
+    "weight_decay": dict(lr=1e-2, weight_decay=0.1),
+    "maximize": dict(lr=1e-2, maximize=True),
+    "all": dict(lr=1e-2, momentum=0.8, nesterov=True, weight_decay=0.05, maximize=True),
+}
+INVALID = [
+    (dict(lr=-1e-3), "lr", ValueError),
+    (dict(lr=float("nan")), "lr", ValueError),
+    (dict(lr="0.1"), "lr", TypeError),
+    (dict(momentum=-0.1), "momentum", ValueError),
+    (dict(weight_decay=-0.1), "weight_decay", ValueError),
+    (dict(nesterov=True), "nesterov", ValueError),
+    (dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov", ValueError),
+]
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_follows_torch_trajectory(case, foreach, device):
+    harness.assert_follows_torch(OURS, TORCH, CASES[case], device, foreach)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_loop_and_foreach_agree(case, device):
+    harness.assert_loop_equals_foreach(OURS, CASES[case], device)
+
+
+@pytest.mark.parametrize(("kwargs", "name", "error"), INVALID)
+def test_rejects_invalid_arguments(kwargs, name, error):
+    harness.assert_rejects(OURS, kwargs, name, error)
+
+
+def test_state_dict_round_trip(device):
+    harness.assert_state_dict_round_trip(OURS, CASES["all"], device)
+
+
+def test_loads_torch_optim_state_dict(device):
+    harness.assert_loads_torch_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_torch_optim_loads_our_state_dict(device):
+    harness.assert_torch_loads_our_state_dict(OURS, TORCH, CASES["all"], device)
+
+
+def test_param_groups_with_different_lr(device):
+    harness.assert_param_groups_match_torch(OURS, TORCH, BASE, device)
+
+
+def test_rejects_sparse_gradients():
+    harness.assert_rejects_sparse_gradients(OURS, BASE)
+
+
+def test_skips_params_without_grad(device):
+    harness.assert_skips_params_without_grad(OURS, BASE, device)
+
+
+def test_step_with_closure(device):
+    harness.assert_closure_matches_torch(OURS, TORCH, BASE, device)
+
+
+
+def test_signature_matches_torch():
+    harness.assert_signature_matches_torch(OURS, TORCH)
+
+
+def test_works_with_torch_lr_scheduler(device):
+    params, params_ref = harness.make_params(device), harness.make_params(device)
+    ours = OURS(params, lr=0.1, momentum=0.9)
+    ref = TORCH(params_ref, lr=0.1, momentum=0.9, foreach=False)
+    schedules = [torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.5) for o in (ours, ref)]
+    for t in range(30):
+        for optimizer, ps, schedule in zip((ours, ref), (params, params_ref), schedules,
+                                           strict=True):
+            harness.run(optimizer, ps, 1, start=t)
+            schedule.step()
+    assert ours.param_groups[0]["lr"] == ref.param_groups[0]["lr"] == 0.1 * 0.5**3
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **harness.TOL)
