@@ -15,12 +15,23 @@ DOCS = REPO / "docs"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONHASHSEED": "0"}
 
 
-def run(*args: str, cwd: Path = REPO, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command in the repository with this interpreter's environment; capture its output."""
-    proc = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True)
+def run(*args: str, cwd: Path = REPO, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    """Run a command in the repository with this interpreter's environment (plus ``env``)."""
+    proc = subprocess.run(args, cwd=cwd, env={**ENV, **env}, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml, taking the default of each ``!ENV [NAME, default]`` tag."""
+
+
+_ConfigLoader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1])
+
+
+def mkdocs_config() -> dict:
+    return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=_ConfigLoader)
 
 
 SECTIONS = [
@@ -54,11 +65,15 @@ class Page:
 
     @property
     def complete(self) -> bool:
-        return self.meta.get("status") == "complete"
+        return self.meta.get("state") == "complete"
 
     def headings(self, level: int = 2) -> list[str]:
         text = FENCE.sub("", self.body)
         return [m.group(1).strip() for m in re.finditer(rf"^{'#' * level} (.+)$", text, re.MULTILINE)]
+
+    def prose(self) -> str:
+        """The body without code blocks and inline code spans."""
+        return re.sub(r"`[^`\n]+`", "", FENCE.sub("", self.body))
 
     def section(self, title: str) -> str:
         """The text of level-2 section ``title`` (up to the next level-2 heading)."""

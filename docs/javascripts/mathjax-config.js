@@ -14,12 +14,19 @@ window.MathJax = {
   },
 };
 
-// Instant navigation swaps the page body without reloading scripts: typeset again.
+// MathJax typesets the first page by itself. Instant navigation then swaps the page body
+// without reloading scripts, so each later page is typeset again, queued after any typesetting
+// still in flight (clearing MathJax's caches mid-typeset leaves glyphs without their CSS).
+let firstPage = true;
 document$.subscribe(() => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.output) {
+  if (firstPage) {
+    firstPage = false;
+    return;
+  }
+  MathJax.startup.promise = MathJax.startup.promise.then(() => {
     MathJax.startup.output.clearCache();
     MathJax.typesetClear();
     MathJax.texReset();
-    MathJax.typesetPromise();
-  }
+    return MathJax.typesetPromise();
+  });
 });

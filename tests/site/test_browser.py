@@ -59,6 +59,10 @@ const done = arguments[arguments.length - 1];
   for (const el of content.querySelectorAll('.arithmatex')) {
     if (!el.querySelector('mjx-container')) raw.push(el.textContent.slice(0, 60));
   }
+  // Typeset math must also be visible: glyphs drawn (width > 0) wherever the math is rendered.
+  for (const c of content.querySelectorAll('mjx-container')) {
+    if (c.getClientRects().length && c.getBoundingClientRect().width < 1) raw.push('invisible math');
+  }
   for (const marker of ['\\\\(', '\\\\[', '$$', '\\\\frac', '\\\\sum']) {
     if (text.includes(marker)) raw.push('visible ' + marker);
   }
@@ -76,9 +80,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server(built_site):
+def server(built_site, site_port):
     handler = functools.partial(_Quiet, directory=str(built_site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -143,6 +147,21 @@ def test_math_is_typeset(built_site, server, browser):
     browser.get(f"{server}/part-2-activations/q07-popular-activation-functions/")
     assert browser.execute_async_script(WAIT_FOR_MATHJAX)
     assert browser.find_elements(By.CSS_SELECTOR, ".arithmatex mjx-container")
+
+
+def test_math_is_typeset_again_after_instant_navigation(built_site, server, browser):
+    """Material swaps pages without reloading scripts; MathJax must typeset each new page."""
+    browser.get(f"{server}/part-4-gradients/q37-xavier-and-he-initialization/")
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX)
+    browser.execute_script("window.__sameDocument = true")
+    link = browser.find_element(By.CSS_SELECTOR, 'a[href$="q14-vanishing-gradients/"]')
+    browser.execute_script("arguments[0].click()", link)
+    WebDriverWait(browser, 20).until(lambda d: "q14-vanishing-gradients" in d.current_url)
+    assert browser.execute_script("return window.__sameDocument === true"), "expected instant navigation"
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "const c = [...document.querySelectorAll('.md-content mjx-container')]"
+        ".filter(c => c.getClientRects().length);"
+        "return c.length > 0 && c.every(c => c.getBoundingClientRect().width >= 1)"))
 
 
 def test_code_blocks_have_copy_buttons(built_site, server, browser):

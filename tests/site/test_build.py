@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitetools import REPO, run
+from sitetools import REPO, mkdocs_config, run
 
 pytestmark = pytest.mark.site
 
 
 def test_strict_build_renders_every_nav_page(built_site):
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    config = mkdocs_config()
     pages = []
 
     def walk(nav):
@@ -38,7 +38,7 @@ def test_home_page_counts_answered_questions(built_site):
 
 def _mini_site(tmp_path: Path, page: str) -> Path:
     """A copy of the real configuration with a one-page docs folder, for failure tests."""
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    config = mkdocs_config()
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "index.md").write_text(page)

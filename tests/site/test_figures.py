@@ -33,7 +33,7 @@ def test_every_figure_has_both_themes_and_no_date(generated):
 
 @pytest.mark.parametrize("page", all_pages(), ids=lambda p: p.uri)
 def test_every_referenced_image_exists(generated, page):
-    for m in IMAGE.finditer(page.body):
+    for m in IMAGE.finditer(page.prose()):
         src = m["src"].split("#", 1)[0]
         if re.match(r"[a-z]+:", src):
             pytest.fail(f"{page.uri}: remote image {src}; images must be local")

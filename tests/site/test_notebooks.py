@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from sitetools import DOCS, REPO
+from sitetools import DOCS, REPO, mkdocs_config
 
 SOURCES = sorted((DOCS / "notebooks").glob("*.ipynb"))
 
@@ -33,7 +33,7 @@ def test_executes_top_to_bottom_without_errors(generated, source):
 
 
 def test_mkdocs_renders_notebooks_without_executing_them():
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    config = mkdocs_config()
     plugins = [p for p in config["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p]
     plugin = plugins[0]["mkdocs-jupyter"]
     assert plugin["execute"] is False

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitetools import REPO, SECTIONS, TEST_LINK, all_pages
+from sitetools import REPO, SECTIONS, TEST_LINK, all_pages, mkdocs_config
 
 PAGES = all_pages()
 COMPLETE = [p for p in PAGES if p.complete]
@@ -25,7 +25,7 @@ def _nav_uris(nav) -> list[str]:
 
 
 def test_all_fifty_questions_have_a_page_in_the_nav():
-    nav = _nav_uris(yaml.safe_load((REPO / "mkdocs.yml").read_text())["nav"])
+    nav = _nav_uris(mkdocs_config()["nav"])
     numbers = set()
     for page in QUESTION_PAGES:
         assert page.uri in nav, f"{page.uri} is not in the nav"
@@ -37,7 +37,7 @@ def test_all_fifty_questions_have_a_page_in_the_nav():
 def test_status_is_declared_and_honest(page):
     if page.uri in {"index.md", "about.md", "figures.md", "contributing.md"}:
         return
-    assert page.meta.get("status") in {"complete", "todo"}, "front matter needs status: complete|todo"
+    assert page.meta.get("state") in {"complete", "todo"}, "front matter needs state: complete|todo"
     if not page.complete:
         assert "Not written yet" in page.body, "a page that is not written must say so"
 

@@ -99,7 +99,7 @@ def question_index(nav: list, docs_dir: Path) -> str:
         for item in pages:
             (_, uri), = item.items()
             title, meta, _ = _read_page(docs_dir, uri)
-            done = meta.get("status") == "complete"
+            done = meta.get("state") == "complete"
             is_question = re.match(r"Q\d+\.", title) is not None
             if is_question:
                 total, answered = total + 1, answered + done
@@ -122,7 +122,7 @@ def figure_gallery(nav: list, docs_dir: Path) -> str:
         if not uri.endswith(".md"):
             continue
         title, meta, body = _read_page(docs_dir, uri)
-        if meta.get("status") != "complete":
+        if meta.get("state") != "complete":
             continue
         for fig in FIGURE_REF.finditer(body):
             src = fig["src"].split("generated/", 1)[1]
