@@ -71,7 +71,11 @@ def test_torch_full_batch_gd_decreases_the_loss_monotonically(device):
     model = torch.nn.Linear(5, 1, dtype=torch.float64).to(device)
     Xt = torch.tensor(X, device=device)
     yt = torch.tensor(y, device=device)[:, None]
-    losses = full_batch_gd(model, torch.nn.functional.mse_loss, Xt, yt, lr=0.1, n_steps=100)
+    lr = 0.1
+    Xa = np.hstack([X, np.ones((len(X), 1))])          # (n, d + 1): weights and bias
+    L_mse = np.linalg.eigvalsh(2 * Xa.T @ Xa / len(X)).max()  # curvature of mean((Xa w - y)^2)
+    assert lr < 2 / L_mse                               # the regime the claim is about
+    losses = full_batch_gd(model, torch.nn.functional.mse_loss, Xt, yt, lr=lr, n_steps=100)
     assert np.all(np.diff(losses) < 0)
     assert losses[-1] < 0.05 * losses[0]
 

@@ -35,7 +35,8 @@ def _run_torch(grads, theta, device, **hyper):
 
 
 @pytest.mark.parametrize("momentum, dampening, weight_decay",
-                         [(0.9, 0.0, 0.0), (0.5, 0.3, 0.0), (0.9, 0.0, 1e-2), (0.99, 0.5, 1e-3)])
+                         [(0.9, 0.0, 0.0), (0.5, 0.3, 0.0), (0.9, 0.0, 1e-2), (0.99, 0.5, 1e-3),
+                          (0.0, 0.5, 0.0)])
 def test_matches_torch_sgd_over_300_steps_on_the_same_gradients(device, momentum, dampening,
                                                                  weight_decay):
     rng = np.random.default_rng(0)

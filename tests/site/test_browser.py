@@ -66,6 +66,10 @@ const done = arguments[arguments.length - 1];
   for (const marker of ['\\\\(', '\\\\[', '$$', '\\\\frac', '\\\\sum']) {
     if (text.includes(marker)) raw.push('visible ' + marker);
   }
+  // Markdown that no extension handled shows up as literal syntax.
+  for (const literal of ['--8<--', '++slash++', '!!! ', '??? ', '=== "']) {
+    if (text.includes(literal)) raw.push('literal ' + literal);
+  }
   const images = [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
     .map(img => img.getAttribute('src'));
   const withoutCopy = blocks.filter(pre => !pre.querySelector('.md-clipboard, [data-md-type="copy"]')).length;
@@ -135,7 +139,7 @@ def test_every_page_renders_offline(built_site, server, browser):
         errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         remote = [u for u in _requests(browser)
                   if urlparse(u).scheme in {"http", "https"} and urlparse(u).hostname not in LOOPBACK]
-        found = {k: v for k, v in {"raw TeX": report["raw"], "broken images": report["images"],
+        found = {k: v for k, v in {"raw TeX or Markdown": report["raw"], "broken images": report["images"],
                                    "code blocks without copy button": report["withoutCopy"],
                                    "console errors": errors, "remote requests": remote}.items() if v}
         if found:

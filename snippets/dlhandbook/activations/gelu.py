@@ -19,14 +19,9 @@ import math
 import numpy as np
 import torch
 
+# --8<-- [start:helpers]
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 KAPPA = 0.044715
-
-
-# --8<-- [start:numpy]
-# NumPy has no erf; the stdlib's, applied element by element, is exact but slow on large arrays
-# (scipy.special.erfc is the fast drop-in replacement where SciPy is available).
-_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def _check_approximate(approximate):
@@ -35,6 +30,13 @@ def _check_approximate(approximate):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return approximate
+# --8<-- [end:helpers]
+
+
+# --8<-- [start:numpy]
+# NumPy has no erf; the stdlib's, applied element by element, is exact but slow on large arrays
+# (scipy.special.erfc is the fast drop-in replacement where SciPy is available).
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def _as_real_array(z):

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 
-# --8<-- [start:numpy]
+# --8<-- [start:helpers]
 def _check_slope(negative_slope):
     real = (int, float, np.integer, np.floating)
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, real):
@@ -27,8 +27,10 @@ def _check_slope(negative_slope):
     if not np.isfinite(negative_slope):
         raise ValueError(f"negative_slope must be finite, got {negative_slope}")
     return float(negative_slope)
+# --8<-- [end:helpers]
 
 
+# --8<-- [start:numpy]
 def _as_real_array(z):
     z = np.asarray(z)
     if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):

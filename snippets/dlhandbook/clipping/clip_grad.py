@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 
+# --8<-- [start:helpers]
 def _check_norm_type(norm_type):
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or not norm_type > 0:
         raise ValueError(f"norm_type must be a positive number or inf, got {norm_type!r}")
@@ -28,6 +29,7 @@ def _check_threshold(value, name):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} must be a non-negative number, got {value!r}")
     return float(value)
+# --8<-- [end:helpers]
 
 
 # --8<-- [start:numpy]

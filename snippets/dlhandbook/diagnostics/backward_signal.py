@@ -19,12 +19,14 @@ neural networks*.
 import numpy as np
 import torch
 
+# --8<-- [start:helpers]
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 
 
 def _check_activation(activation):
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+# --8<-- [end:helpers]
 
 
 # --8<-- [start:numpy]

@@ -169,7 +169,7 @@ def training_curve():
     losses, losses_t = _training_runs()
     steps = np.arange(1, len(losses) + 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    ax1.plot(steps, losses, color=PALETTE[0], lw=4, alpha=0.5, label="NumPy: forward, backward, update")
+    ax1.plot(steps, losses, color=PALETTE[0], lw=4, alpha=0.75, label="NumPy: forward, backward, update")
     ax1.plot(steps, losses_t, "--", color=PALETTE[1], lw=1.4, label="PyTorch: torch.optim.SGD")
     ax1.set_xlabel("step (mini-batch of 40, 5 steps per epoch)")
     ax1.set_ylabel("cross-entropy on the batch")
@@ -178,7 +178,7 @@ def training_curve():
     diff = np.abs(losses - losses_t)
     floor = 1e-18
     ax2.semilogy(steps, np.maximum(diff, floor), ".", ms=3, color=PALETTE[4])
-    ax2.axhline(1e-10, color=PALETTE[3], lw=1, ls=":", label="the test's tolerance")
+    ax2.axhline(1e-10, color=PALETTE[3], lw=1.6, ls=":", label="the test's tolerance")
     ax2.set_ylim(floor / 3, 1e-6)
     ax2.set_xlabel("step")
     ax2.set_ylabel("|loss(NumPy) − loss(PyTorch)|")

@@ -61,7 +61,8 @@ def xavier_normal(shape, gain=1.0, rng=None):
 
 
 # --8<-- [start:torch]
-def _xavier_bound(tensor: torch.Tensor, gain: float) -> float:
+def _xavier_std(tensor: torch.Tensor, gain: float) -> float:
+    """gain * sqrt(2 / (fan_in + fan_out)) of a weight of shape (out, in, *kernel)."""
     if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
         raise TypeError("tensor must be a floating-point torch.Tensor")
     if tensor.dim() < 2:
@@ -70,6 +71,8 @@ def _xavier_bound(tensor: torch.Tensor, gain: float) -> float:
         raise ValueError(f"gain must be a non-negative number, got {gain!r}")
     fan_out, fan_in = tensor.shape[0], tensor.shape[1]
     receptive_field = math.prod(tensor.shape[2:])   # kernel taps of a conv weight (out, in, *k)
+    if (fan_in + fan_out) * receptive_field == 0:
+        raise ValueError(f"tensor must have a non-zero fan, got shape {tuple(tensor.shape)}")
     return gain * math.sqrt(2.0 / ((fan_in + fan_out) * receptive_field))
 
 
@@ -77,7 +80,7 @@ def _xavier_bound(tensor: torch.Tensor, gain: float) -> float:
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
                     generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill ``tensor`` in place from U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
-    a = math.sqrt(3.0) * _xavier_bound(tensor, gain)
+    a = math.sqrt(3.0) * _xavier_std(tensor, gain)     # Var(U(-a, a)) = a^2 / 3
     return tensor.uniform_(-a, a, generator=generator)
 
 
@@ -85,7 +88,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     """Fill ``tensor`` in place from N(0, gain^2 * 2 / (fan_in + fan_out))."""
-    return tensor.normal_(0.0, _xavier_bound(tensor, gain), generator=generator)
+    return tensor.normal_(0.0, _xavier_std(tensor, gain), generator=generator)
 # --8<-- [end:torch]
 
 

@@ -25,8 +25,10 @@ import numpy as np
 import torch
 from torch import nn
 
+# --8<-- [start:helpers]
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 LOSSES = ("mse", "cross_entropy")
+# --8<-- [end:helpers]
 
 
 # --8<-- [start:numpy]

@@ -59,8 +59,9 @@ def momentum_update(theta, grad, state, lr, momentum=0.9, dampening=0.0, weight_
     if theta.shape != grad.shape:
         raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
     g = grad + weight_decay * theta                       # L2 penalty folded into g
-    if state.step == 0:
+    if state.step == 0 or momentum == 0:
         b = g.copy()                                      # b_1 = g_1: first step never dampened
+                                                          # (momentum 0: plain SGD, like torch)
     else:
         b = momentum * state.b + (1 - dampening) * g      # b_t = mu b_{t-1} + (1 - tau) g_t
     return theta - lr * b, MomentumState(b=b, step=state.step + 1)

@@ -13,7 +13,7 @@ The two are the same algorithm under $b = -v/\eta$: PyTorch's iterates are the l
 points. Compared with the heavy ball the gradient is evaluated after the momentum step, so a
 step that overshoots is corrected one step earlier.
 
-Reference: Nesterov (1983), *A method for solving the convex programming problem with
+Reference: Nesterov (1983), *A method of solving a convex programming problem with
 convergence rate O(1/k^2)*; Sutskever, Martens, Dahl & Hinton (2013), *On the importance of
 initialization and momentum in deep learning*.
 """
