@@ -45,12 +45,18 @@ def test_adamw_with_zero_weight_decay_is_adam():
 
 
 def test_adamw_and_adam_with_l2_differ():
-    theta0 = np.array([1.0, -1.0, 0.5])
-    w, _ = run(adamw_init, adamw_update, theta0, noisy_quadratic_grad(), 300, lr=1e-2,
-               weight_decay=0.1)
-    a, _ = run(adam_init, adam_update, theta0, noisy_quadratic_grad(), 300, lr=1e-2,
-               weight_decay=0.1)
-    assert np.abs(w - a).max() > 1e-2
+    """Same lambda, deterministic quadratic f = sum a_i (theta_i - c_i)^2 / 2. Adam + L2 minimises
+    f + lambda |theta|^2 / 2 and converges to (A + lambda I)^{-1} A c; AdamW ends somewhere else."""
+    a, c, lam = np.array([1.0, 10.0]), np.array([1.0, -1.0]), 0.1
+
+    def grad(th):
+        return a * (th - c)
+
+    l2, _ = run(adam_init, adam_update, np.zeros(2), grad, 3000, lr=1e-2, weight_decay=lam)
+    w, _ = run(adamw_init, adamw_update, np.zeros(2), grad, 3000, lr=1e-2, weight_decay=lam)
+    l2_minimiser = a * c / (a + lam)
+    np.testing.assert_allclose(l2[-1], l2_minimiser, rtol=0, atol=1e-6)
+    assert np.abs(w[-1] - l2_minimiser).max() > 5e-2
 
 
 def _zero_gradient_run(update, init, T=100, **hyper):

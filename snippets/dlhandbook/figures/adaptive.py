@@ -15,6 +15,7 @@ from dlhandbook.optim.adamw import adamw_init, adamw_update
 from dlhandbook.optim.averaging import average_init, ema_update, uniform_update
 from dlhandbook.optim.bfgs import bfgs_minimize
 from dlhandbook.optim.lbfgs import lbfgs_minimize
+from dlhandbook.optim.nesterov import nesterov_init, nesterov_update
 from dlhandbook.optim.newton import newton_update
 from dlhandbook.optim.rmsprop import rmsprop_init, rmsprop_update
 
@@ -61,53 +62,78 @@ def _contours(ax, f, xlim, ylim, levels):
     ax.grid(False)
 
 
-# ---------------------------------------------------------------- trajectories (Q29, Q30, Q31)
+# ---------------------------------------------------------------- trajectories (Q29, Q31)
 
 RAVINE = np.array([1.0, 25.0])          # f = (x^2 + 25 y^2) / 2, condition number 25
+METHODS = ("GD", "momentum", "Nesterov", "RMSProp", "Adam")
 
 
 def _ravine_grad(p):
     return RAVINE * p
 
 
+def _quartic(P):
+    return P[0] ** 2 - P[1] ** 2 + P[1] ** 4 / 4
+
+
+def _quartic_grad(p):
+    return np.array([2 * p[0], -2 * p[1] + p[1] ** 3])
+
+
+def _five_methods(start, grad_fn, n_steps, lr_gd, lr_mom, lr_rms, lr_adam, alpha=0.9):
+    """GD, heavy ball and Nesterov (torch.optim.SGD conventions, momentum 0.9), RMSProp, Adam."""
+    return {
+        "GD": _run_gd(start, grad_fn, n_steps, lr=lr_gd),
+        "momentum": _run_gd(start, grad_fn, n_steps, lr=lr_mom, momentum=0.9),
+        "Nesterov": _run_stateful(nesterov_init, nesterov_update, start, grad_fn, n_steps,
+                                  lr=lr_mom, momentum=0.9),
+        "RMSProp": _run_stateful(rmsprop_init, rmsprop_update, start, grad_fn, n_steps,
+                                 lr=lr_rms, alpha=alpha),
+        "Adam": _run_stateful(adam_init, adam_update, start, grad_fn, n_steps, lr=lr_adam),
+    }
+
+
 @cache
 def _trajectories():
-    start_q, start_r = np.array([-4.0, 1.0]), np.array([-1.2, 1.0])
-    quad = {
-        "GD": _run_gd(start_q, _ravine_grad, 60, lr=0.075),
-        "momentum": _run_gd(start_q, _ravine_grad, 60, lr=0.01, momentum=0.9),
-        "RMSProp": _run_stateful(rmsprop_init, rmsprop_update, start_q, _ravine_grad, 60,
-                                 lr=0.1, alpha=0.9),
-        "Adam": _run_stateful(adam_init, adam_update, start_q, _ravine_grad, 60, lr=0.3),
-    }
-    rosen = {
-        "GD": _run_gd(start_r, _rosenbrock_grad, 3000, lr=1e-3),
-        "momentum": _run_gd(start_r, _rosenbrock_grad, 3000, lr=2e-4, momentum=0.9),
-        "RMSProp": _run_stateful(rmsprop_init, rmsprop_update, start_r, _rosenbrock_grad, 3000,
-                                 lr=1e-3, alpha=0.99),
-        "Adam": _run_stateful(adam_init, adam_update, start_r, _rosenbrock_grad, 3000, lr=2e-2),
-    }
-    return quad, rosen
+    quad = _five_methods(np.array([-4.0, 1.0]), _ravine_grad, 60, lr_gd=0.075, lr_mom=0.01,
+                         lr_rms=0.1, lr_adam=0.3)
+    # start almost on the saddle's stable axis: the y-gradient is tiny at first
+    saddle = _five_methods(np.array([1.5, 1e-3]), _quartic_grad, 100, lr_gd=0.05, lr_mom=0.01,
+                           lr_rms=0.05, lr_adam=0.1)
+    rosen = _five_methods(np.array([-1.2, 1.0]), _rosenbrock_grad, 3000, lr_gd=1e-3,
+                          lr_mom=2e-4, lr_rms=1e-3, lr_adam=2e-2, alpha=0.99)
+    return quad, saddle, rosen
 
 
 @figure("adaptive-trajectories")
 def trajectories():
-    quad, rosen = _trajectories()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
+    quad, saddle, rosen = _trajectories()
+    fig, ((a, b), (c, d)) = plt.subplots(2, 2, figsize=(10, 8))
     _contours(a, lambda P: 0.5 * (RAVINE[0] * P[0] ** 2 + RAVINE[1] * P[1] ** 2), (-4.5, 1.0),
               (-1.5, 1.5), np.geomspace(0.05, 40, 12))
-    for name, path in quad.items():
-        a.plot(path[:, 0], path[:, 1], marker="o", markersize=2, linewidth=1.2, label=name)
+    _contours(b, _quartic, (-1.0, 2.0), (-0.5, 2.0), np.linspace(-1, 3, 17))
+    _contours(c, _rosenbrock, (-1.5, 1.5), (-0.5, 1.6), np.geomspace(0.05, 300, 14))
+    for ax, paths, marker in ((a, quad, 2), (b, saddle, 2), (c, rosen, 0)):
+        for i, name in enumerate(METHODS):
+            path = paths[name]
+            ax.plot(path[:, 0], path[:, 1], color=f"C{i}", marker="o" if marker else None,
+                    markersize=marker, linewidth=1.2, label=name)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$y$")
+    for i, name in enumerate(METHODS):
+        d.semilogy([_rosenbrock(p) for p in rosen[name]], color=f"C{i}", label=name)
     a.plot(0, 0, marker="*", markersize=12, color="#e0a100", linestyle="none")
+    b.plot(0, 0, marker="x", markersize=9, color=CONTOUR, linestyle="none")
+    b.plot(0, np.sqrt(2), marker="*", markersize=12, color="#e0a100", linestyle="none")
+    c.plot(1, 1, marker="*", markersize=12, color="#e0a100", linestyle="none")
     a.set_title(r"ravine $\frac{1}{2}(x^2 + 25y^2)$, 60 steps")
+    b.set_title(r"saddle $x^2 - y^2 + y^4/4$ from $(1.5, 10^{-3})$, 100 steps")
+    c.set_title("Rosenbrock from $(-1.2, 1)$, 3000 steps")
+    d.set_title("Rosenbrock: loss per step")
+    d.set_xlabel("step")
+    d.set_ylabel("loss")
     a.legend(loc="lower right", fontsize=8)
-    for name, path in rosen.items():
-        b.semilogy([_rosenbrock(p) for p in path], label=name)
-    b.set_title("Rosenbrock from (-1.2, 1): loss per step")
-    b.set_xlabel("step")
-    b.set_ylabel("loss")
-    a.set_xlabel("$x$")
-    a.set_ylabel("$y$")
+    fig.tight_layout()
     return fig
 
 
@@ -181,7 +207,7 @@ def adam_bias_correction():
                    label=f"$g = {g:g}$, " + ("corrected" if bc else "uncorrected"))
     b.set_xlabel("step $t$")
     b.set_title("first steps do not depend on the gradient's scale")
-    b.legend(fontsize=7, ncol=2, loc="center right")
+    b.legend(fontsize=7, ncol=2, loc="center right", bbox_to_anchor=(1.0, 0.3))
     return fig
 
 
@@ -262,14 +288,6 @@ def adamw_vs_l2():
 
 
 # ---------------------------------------------------------------- Newton at a saddle (Q28)
-
-def _quartic(P):
-    return P[0] ** 2 - P[1] ** 2 + P[1] ** 4 / 4
-
-
-def _quartic_grad(p):
-    return np.array([2 * p[0], -2 * p[1] + p[1] ** 3])
-
 
 @figure("adaptive-saddle")
 def saddle():

@@ -6,8 +6,9 @@ $$\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t},
 
 $m_t$ and $v_t$ are moving-average estimates of $\mathbb E[g]$ and $\mathbb E[g^2]$; since both
 start at zero they are biased towards zero by the factors $1-\beta^t$, which $\hat m_t$ and
-$\hat v_t$ undo. Options: ``amsgrad`` divides by the running maximum of $\hat v$ (Reddi et al.
-2018), so the effective step can never grow; ``weight_decay`` adds $\lambda\theta$ to the gradient
+$\hat v_t$ undo. Options: ``amsgrad`` divides by the running maximum of $v$, bias-corrected as
+torch does (Reddi et al. 2018 use the maximum without correction, so that the per-coordinate
+rate never grows); ``weight_decay`` adds $\lambda\theta$ to the gradient
 (L2 regularisation, *coupled*: it is rescaled by $1/\sqrt{\hat v}$ like the gradient, which is why
 AdamW exists); ``bias_correction=False`` gives the uncorrected algorithm, whose first step is
 $\eta(1-\beta_1)/\sqrt{1-\beta_2}$.
