@@ -34,7 +34,8 @@ figures() { "$VENV/bin/python" -m dlhandbook.figures; }
 case "${1:-}" in
     serve)
         setup; figures
-        exec "$VENV/bin/mkdocs" serve --strict --dev-addr 127.0.0.1:8000 ;;
+        # site_url's path (/dlhandbook/) would move the local site off the root: serve at the root.
+        SITE_URL=http://127.0.0.1:8000/ exec "$VENV/bin/mkdocs" serve --strict --dev-addr 127.0.0.1:8000 ;;
     build)
         setup; figures
         "$VENV/bin/mkdocs" build --strict --site-dir site ;;
