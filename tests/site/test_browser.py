@@ -174,13 +174,16 @@ def test_code_blocks_have_copy_buttons(built_site, server, browser):
     assert report["blocks"] > 0 and report["withoutCopy"] == 0
 
 
-def test_search_finds_the_relu_page(built_site, server, browser):
+@pytest.mark.parametrize("query, page, within", [("ReLU", "q07-popular-activation-functions", None),
+                                                 ("Q31", "q31-adam", 3)])
+def test_search_finds_the_page(built_site, server, browser, query, page, within):
+    """Search finds Q7 for "ReLU", and a question number puts its page among the first results."""
     browser.get(f"{server}/")
     box = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     if not box.is_displayed():
         browser.find_element(By.CSS_SELECTOR, "label.md-search__icon").click()
-    box.send_keys("ReLU")
+    box.send_keys(query)
     results = ".md-search-result__item a"
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, results))
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, results)]
-    assert any("q07-popular-activation-functions" in href for href in links), links
+    assert any(page in href for href in links[:within]), links
