@@ -98,3 +98,10 @@ def test_complete_pages_show_their_difficulty(built_site):
     for page in (p for p in all_pages() if p.complete):
         html = (built_site / page.uri[:-3] / "index.html").read_text()
         assert f"dl-difficulty--{page.meta['difficulty']}" in html, page.uri
+
+
+def test_figures_page_lists_every_figure_once(built_site, generated):
+    html = (built_site / "figures" / "index.html").read_text()
+    names = [p.name[:-4] for p in (generated / "figures").glob("*.svg") if not p.name.endswith(".dark.svg")]
+    for name in names:
+        assert html.count(f"<code>{name}</code>") == 1, name

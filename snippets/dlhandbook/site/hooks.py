@@ -116,8 +116,8 @@ def question_index(nav: list, docs_dir: Path) -> str:
 
 
 def figure_gallery(nav: list, docs_dir: Path) -> str:
-    """Every figure that a complete answer page shows, with a link to that page."""
-    out = []
+    """Every figure that a complete answer page shows, once, with links to the pages showing it."""
+    figures: dict[str, tuple[str, str, list[str]]] = {}
     for uri in _nav_pages(nav):
         if not uri.endswith(".md"):
             continue
@@ -126,9 +126,10 @@ def figure_gallery(nav: list, docs_dir: Path) -> str:
             continue
         for fig in FIGURE_REF.finditer(body):
             src = fig["src"].split("generated/", 1)[1]
-            out.append(f"### {fig['alt']}\n\nFrom [{title}]({uri}) &middot; `{fig['name']}`\n\n"
-                       f"![{fig['alt']}](generated/{src}#only-light)\n"
-                       f"![{fig['alt']}](generated/{src[:-4]}.dark.svg#only-dark)\n")
+            figures.setdefault(fig["name"], (fig["alt"], src, []))[2].append(f"[{title}]({uri})")
+    out = [f"### {alt}\n\nShown in {', '.join(pages)} &middot; `{name}`\n\n"
+           f"![{alt}](generated/{src}#only-light)\n![{alt}](generated/{src[:-4]}.dark.svg#only-dark)\n"
+           for name, (alt, src, pages) in figures.items()]
     return "\n".join(out) if out else "No figures yet."
 
 
