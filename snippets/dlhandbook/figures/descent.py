@@ -333,3 +333,51 @@ def schedules():
     a.set_ylabel("learning rate")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- sharpness (Q27)
+
+SHARPNESS_LR, SHARPNESS_TARGET, SHARPNESS_SEEDS = 0.5, 0.01, (0, 1, 2)
+
+
+@cache
+def _sharpness_runs():
+    """Same lr, init and data; B = 8 and B = 256 both stopped at the same full training loss."""
+    from dlhandbook.optim.sharpness import make_mlp, make_two_moons, train_sgd, training_sharpness
+
+    runs = {}
+    for seed in SHARPNESS_SEEDS:
+        X, y = make_two_moons(256, noise=0.1, seed=seed)
+        for B in (8, 256):
+            model = make_mlp(seed=seed)
+            curve = train_sgd(model, X, y, B, SHARPNESS_LR, max_steps=3000,
+                              target=SHARPNESS_TARGET, seed=seed)
+            sharp, _ = training_sharpness(model, X, y, iters=30, seed=seed)
+            runs[seed, B] = (np.array(curve), sharp)
+    return runs
+
+
+@figure("descent-sharpness")
+def sharpness():
+    runs = _sharpness_runs()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    for B, color in [(8, "C0"), (256, "C1")]:
+        curve = runs[SHARPNESS_SEEDS[0], B][0]
+        a.semilogy(np.arange(1, len(curve) + 1), curve, color=color, linewidth=1,
+                   label=f"B = {B}" + (" (full batch)" if B == 256 else ""))
+        sharp = [runs[seed, B][1] for seed in SHARPNESS_SEEDS]
+        b.plot([str(B)] * len(sharp), sharp, marker="o", linestyle="none", color=color,
+               markersize=7, alpha=0.8)
+    a.axhline(SHARPNESS_TARGET, color=CONTOUR, linestyle="--", label="target loss, both stop")
+    a.set_xlabel("step")
+    a.set_ylabel("training loss (all 256 points)")
+    a.set_title(f"SGD at lr = {SHARPNESS_LR}, seed {SHARPNESS_SEEDS[0]}")
+    a.legend(fontsize=8)
+    b.axhline(2 / SHARPNESS_LR, color=CONTOUR, linestyle="--", label=r"$2/\eta$ (GD stability)")
+    b.set_ylim(0, 2 / SHARPNESS_LR * 1.15)
+    b.set_xlabel("batch size B")
+    b.set_ylabel(r"sharpness $\lambda_{\max}$ at the target loss")
+    b.set_title(f"top Hessian eigenvalue, seeds {', '.join(map(str, SHARPNESS_SEEDS))}")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
