@@ -34,6 +34,15 @@ def mkdocs_config() -> dict:
     return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=_ConfigLoader)
 
 
+def nav_uris(nav: list | None = None) -> list[str]:
+    """Every page path in the nav (of mkdocs.yml by default), in order."""
+    out = []
+    for entry in mkdocs_config()["nav"] if nav is None else nav:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        out.extend(nav_uris(value) if isinstance(value, list) else [value])
+    return out
+
+
 SECTIONS = [
     "Answer in 30 seconds",
     "The full answer",

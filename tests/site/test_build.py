@@ -8,22 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sitetools import REPO, mkdocs_config, run
+from sitetools import REPO, mkdocs_config, nav_uris, run
 
 pytestmark = pytest.mark.site
 
 
 def test_strict_build_renders_every_nav_page(built_site):
-    config = mkdocs_config()
-    pages = []
-
-    def walk(nav):
-        for entry in nav:
-            value = next(iter(entry.values())) if isinstance(entry, dict) else entry
-            walk(value) if isinstance(value, list) else pages.append(value)
-
-    walk(config["nav"])
-    for uri in pages:
+    for uri in nav_uris():
         stem = uri.rsplit(".", 1)[0]
         html = built_site / ("index.html" if stem == "index" else f"{stem}/index.html")
         assert html.is_file(), f"{uri} was not rendered"

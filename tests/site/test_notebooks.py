@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-import yaml
 
-from sitetools import DOCS, REPO, mkdocs_config
+from sitetools import DOCS, mkdocs_config
 
 SOURCES = sorted((DOCS / "notebooks").glob("*.ipynb"))
 

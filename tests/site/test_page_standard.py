@@ -7,25 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from sitetools import REPO, SECTIONS, TEST_LINK, all_pages, mkdocs_config
+from sitetools import REPO, SECTIONS, TEST_LINK, all_pages, nav_uris
 
 PAGES = all_pages()
 COMPLETE = [p for p in PAGES if p.complete]
 QUESTION_PAGES = [p for p in PAGES if re.search(r"/q\d\d-", "/" + p.uri)]
 
 
-def _nav_uris(nav) -> list[str]:
-    out = []
-    for entry in nav:
-        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
-        out.extend(_nav_uris(value) if isinstance(value, list) else [value])
-    return out
-
-
 def test_all_fifty_questions_have_a_page_in_the_nav():
-    nav = _nav_uris(mkdocs_config()["nav"])
+    nav = nav_uris()
     numbers = set()
     for page in QUESTION_PAGES:
         assert page.uri in nav, f"{page.uri} is not in the nav"

@@ -107,7 +107,10 @@ CODE_BLOCKS = [(page, body) for page in all_pages() for info, body in page.code_
                if info.startswith("python") and INCLUDE.search(body)]
 
 
-@pytest.mark.parametrize("page,block", CODE_BLOCKS, ids=[f"{p.uri}#{i}" for i, (p, _) in enumerate(CODE_BLOCKS)])
+BLOCK_IDS = [f"{p.uri}#{i}" for i, (p, _) in enumerate(CODE_BLOCKS)]
+
+
+@pytest.mark.parametrize("page,block", CODE_BLOCKS, ids=BLOCK_IDS)
 def test_each_code_block_is_self_contained(page, block):
     """What a reader copies from one tab runs with only NumPy and PyTorch: no name it uses is
     defined elsewhere in the file (include a `helpers` section in the same block instead)."""
@@ -120,4 +123,5 @@ def test_each_code_block_is_self_contained(page, block):
         by_file[path] = by_file.get(path, "") + _section_source(path, m["section"]) + "\n"
     for path, source in by_file.items():
         missing = _free_module_names(path, source)
-        assert not missing, f"{page.uri}: the block uses {sorted(missing)} from {path.name} without including it"
+        assert not missing, (f"{page.uri}: the block uses {sorted(missing)} from {path.name} "
+                             "without including it")
