@@ -40,10 +40,87 @@ def test_dead_relu_unit_gets_exactly_zero_gradient_and_never_moves():
     assert torch.equal(before, after)                  # bit-identical after 300 steps
 
 
-def test_leaky_relu_unit_keeps_a_gradient_and_recovers():
+def test_leaky_relu_unit_keeps_a_nonzero_gradient():
     before, after, largest = train_with_a_killed_unit(torch.nn.LeakyReLU(0.01))
     assert largest > 0.0
     assert not torch.equal(before, after)
+
+
+def fit_one_unit(activation, steps=2000, lr=0.5):
+    """Fit y = relu(x1 - x2 + 1) with one unit act(w.x + b) that starts at b = -5 (z < 0 on
+    every input). Returns the first step after which some z > 0 (None if never) and the
+    fraction of inputs with z > 0 at the end."""
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(128, 2, generator=gen, dtype=torch.float64)
+    y = torch.relu(X @ torch.tensor([1.0, -1.0], dtype=torch.float64) + 1.0)
+    w = torch.tensor([0.5, 0.5], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(-5.0, dtype=torch.float64, requires_grad=True)
+    assert ((X @ w + b) <= 0).all()                    # dead at the start
+    opt = torch.optim.SGD([w, b], lr=lr)
+    first_active = None
+    for step in range(1, steps + 1):
+        loss = ((activation(X @ w + b) - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            active = (X @ w + b > 0).double().mean().item()
+        if first_active is None and active > 0:
+            first_active = step
+    return first_active, active
+
+
+def test_leaky_relu_unit_recovers_and_becomes_active():
+    first_active, active = fit_one_unit(torch.nn.LeakyReLU(0.01))
+    assert first_active is not None
+    assert active > 0.5                                # on for most inputs at the end
+
+
+def test_the_same_relu_unit_never_becomes_active():
+    first_active, active = fit_one_unit(torch.nn.ReLU())
+    assert first_active is None and active == 0.0
+
+
+def dead_unit_under_weight_decay(optimizer, decay_bias, steps=1000, lr=0.1, weight_decay=0.1):
+    """One ReLU unit on non-negative inputs (as after a ReLU layer) with w < 0 and b > 0, so
+    z = w.x + b < 0 on every input. Decay w, and b too if ``decay_bias``. Returns z at the
+    start, z at the end, and the first step after which some z > 0 (None if never)."""
+    gen = torch.Generator().manual_seed(0)
+    X = torch.rand(64, 3, generator=gen, dtype=torch.float64)       # inputs in [0, 1)
+    y = torch.ones(64, dtype=torch.float64)
+    w = torch.full((3,), -1.0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    opt = optimizer([{"params": [w], "weight_decay": weight_decay},
+                     {"params": [b], "weight_decay": weight_decay if decay_bias else 0.0}],
+                    lr=lr)
+    z_start = (X @ w + b).detach()
+    revived = None
+    for step in range(1, steps + 1):
+        loss = ((torch.relu(X @ w + b) - y) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        z = (X @ w + b).detach()
+        if revived is None and (z > 0).any():
+            revived = step
+    return z_start, z, revived
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.AdamW, torch.optim.SGD])
+def test_decaying_only_the_weights_revives_a_dead_unit_with_positive_bias(optimizer):
+    z_start, z, revived = dead_unit_under_weight_decay(optimizer, decay_bias=False)
+    assert (z_start < 0).all()                         # dead at the start
+    assert revived is not None                         # w -> 0 pulls z toward b > 0
+    assert (z > 0).all()                               # and then it learns: on for every input
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.AdamW, torch.optim.SGD])
+def test_equal_multiplicative_decay_of_weights_and_bias_keeps_every_sign(optimizer):
+    z_start, z, revived = dead_unit_under_weight_decay(optimizer, decay_bias=True)
+    assert revived is None
+    assert torch.equal(torch.sign(z), torch.sign(z_start))
+    assert (z.abs() < z_start.abs()).all()             # every z shrank by the same factor
+    torch.testing.assert_close(z / z_start, torch.full_like(z, z[0].item() / z_start[0].item()))
 
 
 def test_large_learning_rate_kills_measurably_more_units():

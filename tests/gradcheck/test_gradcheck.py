@@ -99,9 +99,26 @@ class BuggyLogSumExp(LogSumExp):
         return grad_out.unsqueeze(-1) * torch.exp(x - out.unsqueeze(-1)) * 0.999  # 0.1% off
 
 
+class OnePercentOffLogSumExp(LogSumExp):
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, out = ctx.saved_tensors
+        return grad_out.unsqueeze(-1) * torch.exp(x - out.unsqueeze(-1)) * 0.99    # 1% off
+
+
 def test_torch_gradcheck_catches_a_slightly_wrong_backward(device):
     x = torch.randn(3, 5, dtype=torch.float64, device=device)
-    assert not check_custom_function(BuggyLogSumExp.apply, x)
+    assert not check_custom_function(BuggyLogSumExp.apply, x)     # atol 1e-8, rtol 1e-6
+
+
+def test_default_gradcheck_tolerances_pass_a_backward_that_is_a_tenth_of_a_percent_off(device):
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, dtype=torch.float64, device=device, requires_grad=True)
+    # torch's defaults: eps 1e-6, atol 1e-5, rtol 1e-3
+    assert torch.autograd.gradcheck(LogSumExp.apply, (x,))
+    assert torch.autograd.gradcheck(BuggyLogSumExp.apply, (x,))   # 0.1% off: passes
+    assert not torch.autograd.gradcheck(OnePercentOffLogSumExp.apply, (x,),
+                                        raise_exception=False)   # 1% off: caught
 
 
 def test_rejects_bad_arguments():

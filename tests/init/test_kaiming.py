@@ -29,10 +29,39 @@ def test_same_draws_as_torch_given_the_same_generator(device, kwargs, shape):
         assert torch.equal(a, b)
 
 
-def test_gains_match_torch():
-    for name, param in [("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-                        ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)]:
-        assert calculate_gain(name, param) == torch.nn.init.calculate_gain(name, param)
+GAIN_CASES = [(name, None) for name in (
+    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu")] + [
+    ("leaky_relu", 0.2), ("leaky_relu", 3), ("leaky_relu", 0.0), ("relu", 0.5)]
+
+
+@pytest.mark.parametrize("name,param", GAIN_CASES, ids=str)
+def test_gains_match_torch(name, param):
+    ours, theirs = calculate_gain(name, param), torch.nn.init.calculate_gain(name, param)
+    assert ours == theirs and type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize("name,param", [("swish", None), ("leaky_relu", "0.1"),
+                                        ("leaky_relu", True), ("leaky_relu", np.int64(2)),
+                                        ("Linear", None)], ids=str)
+def test_gain_rejects_what_torch_rejects(name, param):
+    with pytest.raises(ValueError):
+        torch.nn.init.calculate_gain(name, param)
+    with pytest.raises(ValueError, match="param|nonlinearity"):
+        calculate_gain(name, param)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (0, 0), (4, 0, 3)])
+def test_zero_element_tensors_are_a_no_op_with_torchs_warning(shape):
+    for ours, theirs in [(kaiming_uniform_, torch.nn.init.kaiming_uniform_),
+                         (kaiming_normal_, torch.nn.init.kaiming_normal_)]:
+        for fn in (ours, theirs):
+            t = torch.empty(shape)
+            with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+                assert fn(t) is t
+    for fn in (kaiming_uniform, kaiming_normal):
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            assert fn(shape).shape == shape
 
 
 def test_relu_variance_is_two_over_fan_in():

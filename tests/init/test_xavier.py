@@ -48,6 +48,24 @@ def test_conv_fans_count_kernel_taps():
     assert fan_in_fan_out(W.shape) == torch.nn.init._calculate_fan_in_and_fan_out(W)
 
 
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (4, 0, 3)])
+def test_zero_element_tensors_are_returned_unchanged_as_in_torch(shape):
+    for ours, theirs in [(xavier_uniform_, torch.nn.init.xavier_uniform_),
+                         (xavier_normal_, torch.nn.init.xavier_normal_)]:
+        for fn in (ours, theirs):
+            t = torch.empty(shape)
+            assert fn(t) is t
+    for fn in (xavier_uniform, xavier_normal):
+        assert fn(shape).shape == shape
+
+
+def test_zero_by_zero_weight_is_returned_unchanged_where_torch_divides_by_zero():
+    t = torch.empty(0, 0)
+    assert xavier_uniform_(t) is t and xavier_normal_(t) is t
+    with pytest.raises(ZeroDivisionError):
+        torch.nn.init.xavier_uniform_(torch.empty(0, 0))
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match="shape"):
         xavier_uniform((5,))

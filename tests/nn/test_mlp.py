@@ -123,6 +123,70 @@ def test_pytorch_refuses_to_backpropagate_through_weights_updated_after_the_forw
         loss.backward()
 
 
+def _true_grads(model, X, y):
+    model.zero_grad()
+    LOSS_FNS["cross_entropy"](model(X), y).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+def test_pytorch_does_not_detect_updates_through_data_or_to_unsaved_weights(device):
+    torch.manual_seed(0)
+    X = torch.randn(5, 3, dtype=torch.float64, device=device)
+    y = torch.randint(0, 2, (5,), device=device)
+    # An update through .data bypasses the version counter: no error, wrong gradients below.
+    model = MLP([3, 4, 2]).double().to(device)
+    true_W0_grad = _true_grads(model, X, y)[0]
+    model.zero_grad()
+    loss = LOSS_FNS["cross_entropy"](model(X), y)
+    model.layers[1].weight.data.mul_(2.0)
+    loss.backward()                                     # raises nothing
+    assert rel_err(model.layers[0].weight.grad, true_W0_grad) > 0.5
+    # The first layer's weight is not saved for backward when X needs no grad (only X is
+    # needed for dW0), so updating it in place between forward and backward goes unnoticed.
+    model = MLP([3, 4, 2]).double().to(device)
+    loss = LOSS_FNS["cross_entropy"](model(X), y)
+    with torch.no_grad():
+        model.layers[0].weight -= 0.1
+    loss.backward()                                     # raises nothing
+
+
+def rel_err(a, b):
+    return ((a - b).norm() / b.norm()).item()
+
+
+def test_updating_each_parameter_right_after_its_gradient_is_accumulated_is_exact(device):
+    """The fused optimizer-in-backward pattern: each node has used the pre-update weight to
+    pass its error down before the weight's post-accumulate-grad hook fires."""
+    torch.manual_seed(0)
+    X = torch.randn(16, 3, dtype=torch.float64, device=device)
+    y = torch.randint(0, 4, (16,), device=device)
+    lr = 0.1
+    model = MLP([3, 8, 8, 4]).double().to(device)
+    fused = MLP([3, 8, 8, 4]).double().to(device)
+    fused.load_state_dict(model.state_dict())
+    grads = _true_grads(model, X, y)                    # standard: backward, then step
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(p.grad, alpha=-lr)
+    seen = {}
+
+    def step_in_backward(p):
+        seen[p] = p.grad.clone()
+        with torch.no_grad():
+            p.add_(p.grad, alpha=-lr)
+
+    handles = [p.register_post_accumulate_grad_hook(step_in_backward)
+               for p in fused.parameters()]
+    LOSS_FNS["cross_entropy"](fused(X), y).backward()
+    for h in handles:
+        h.remove()
+    assert len(seen) == len(grads)
+    for p, g in zip(fused.parameters(), grads):
+        assert torch.equal(seen[p], g)                  # bit-identical gradients
+    for p, q in zip(fused.parameters(), model.parameters()):
+        assert torch.equal(p, q)                        # and bit-identical updated weights
+
+
 def test_backward_costs_at_most_twice_the_forward_flops():
     model = MLP([64, 256, 256, 10]).double()
     X, y = torch.randn(128, 64, dtype=torch.float64), torch.randint(0, 10, (128,))

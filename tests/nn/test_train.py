@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -88,6 +90,22 @@ def test_each_epoch_visits_every_example_once_in_a_new_order():
         assert sorted(order.tolist()) == list(range(103))
     assert not np.array_equal(epochs[0], epochs[1])
     assert [len(b) for b in minibatches(103, 10, rng)][-1] == 3   # the last batch is short
+
+
+def test_within_an_epoch_batches_are_unbiased_only_marginally():
+    """Exact, over all 720 orders of 6 examples in batches of 2: averaged over the shuffle,
+    every batch's mean gradient is the full gradient; given the first batch, the second is
+    drawn from the remaining examples and its expected gradient is not."""
+    g = np.random.default_rng(0).standard_normal((6, 3))   # per-example gradients
+    full = g.mean(axis=0)
+    orders = list(itertools.permutations(range(6)))
+    for k in range(3):                                      # batch k of the epoch
+        marginal = np.mean([g[list(o[2 * k:2 * k + 2])].mean(axis=0) for o in orders], axis=0)
+        np.testing.assert_allclose(marginal, full, rtol=0, atol=1e-12)
+    given = [o for o in orders if set(o[:2]) == {0, 1}]     # condition on batch 0 = {0, 1}
+    conditional = np.mean([g[list(o[2:4])].mean(axis=0) for o in given], axis=0)
+    np.testing.assert_allclose(conditional, (6 * full - g[0] - g[1]) / 4, atol=1e-12)
+    assert np.abs(conditional - full).max() > 0.1
 
 
 def test_constant_initialisation_keeps_hidden_units_identical():

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from dlhandbook.optim.adadelta import adadelta_init, adadelta_torch_reference, adadelta_update
+from dlhandbook.optim.adadelta import adadelta_init, adadelta_update
 from dlhandbook.optim.rmsprop import rmsprop_init, rmsprop_update
 from optim.problems import quadratic, rosenbrock
+from optim.references import adadelta_torch_reference
 
 
 def run(theta0, grad_fn, n_steps, **hyper):

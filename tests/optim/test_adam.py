@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from dlhandbook.optim.adam import adam_init, adam_torch_reference, adam_update
+from dlhandbook.optim.adam import adam_init, adam_update
 from optim.problems import quadratic
+from optim.references import adam_torch_reference
 
 
 def noisy_quadratic_grad(seed=0, noise=0.5):

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from dlhandbook.optim.adam import adam_init, adam_update
-from dlhandbook.optim.adamw import adamw_init, adamw_param_groups, adamw_torch_reference, adamw_update
+from dlhandbook.optim.adamw import adamw_init, adamw_param_groups, adamw_update
 from optim.problems import quadratic
+from optim.references import adamw_torch_reference
 
 
 def noisy_quadratic_grad(seed=0, noise=0.5):

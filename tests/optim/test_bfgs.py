@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlhandbook.optim.bfgs import backtracking, bfgs_inverse_update, bfgs_inverse_update_torch, bfgs_minimize
+from dlhandbook.optim.bfgs import backtracking, bfgs_inverse_update, bfgs_minimize
 from optim.problems import quadratic, rosenbrock
+from optim.references import bfgs_inverse_update_torch
 
 
 def random_pair(n=6, seed=0):
@@ -80,8 +81,11 @@ def test_backtracking_returns_a_step_with_sufficient_decrease():
     loss, grad = rosenbrock()
     x = np.array([-1.2, 1.0])
     d = -grad(x)
-    alpha = backtracking(loss, x, loss(x), grad(x), d)
-    assert loss(x + alpha * d) <= loss(x) + 1e-4 * alpha * (grad(x) @ d)
+    alpha, f = backtracking(loss, x, loss(x), grad(x), d)
+    assert f == loss(x + alpha * d)
+    assert f <= loss(x) + 1e-4 * alpha * (grad(x) @ d)
+    with pytest.raises(RuntimeError, match="no sufficient decrease"):
+        backtracking(loss, x, loss(x), grad(x), -d)     # uphill: no step decreases f
 
 
 def test_rejects_bad_arguments():

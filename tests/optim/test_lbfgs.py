@@ -3,7 +3,13 @@ import pytest
 import torch
 
 from dlhandbook.optim.bfgs import bfgs_inverse_update
-from dlhandbook.optim.lbfgs import fit_lbfgs, lbfgs_minimize, two_loop
+from dlhandbook.optim.lbfgs import (
+    LineSearchError,
+    fit_lbfgs,
+    lbfgs_minimize,
+    two_loop,
+    wolfe_line_search,
+)
 from optim.problems import quadratic, rosenbrock
 
 
@@ -39,8 +45,8 @@ def test_fixed_step_run_follows_torch_lbfgs_step_for_step(device):
     b = rng.standard_normal(6)
     loss, grad = quadratic(A, b)
     theta0 = rng.standard_normal(6)
-    _, ours = lbfgs_minimize(loss, grad, theta0, history_size=3, max_iter=25, tol=0.0,
-                             line_search=False, lr=0.5)
+    ours = lbfgs_minimize(loss, grad, theta0, history_size=3, max_iter=25, tol=0.0,
+                          line_search=False, lr=0.5).thetas
     At, bt = torch.tensor(A, device=device), torch.tensor(b, device=device)
     x = torch.tensor(theta0, device=device, requires_grad=True)
     opt = torch.optim.LBFGS([x], lr=0.5, max_iter=1, history_size=3, tolerance_grad=0.0,
@@ -60,8 +66,8 @@ def test_fixed_step_run_follows_torch_lbfgs_step_for_step(device):
     assert np.linalg.norm(ours[-1] - np.linalg.solve(A, b)) < 1e-6
 
 
-def test_on_a_1000_dimensional_quadratic_memory_5_beats_the_best_fixed_step_gd():
-    a = np.linspace(1.0, 100.0, 1000)                  # diagonal of A: condition number 100
+def _diagonal_quadratic(n=1000):
+    a = np.linspace(1.0, 100.0, n)                     # diagonal of A: condition number 100
 
     def loss(x):
         return 0.5 * x @ (a * x) - x.sum()
@@ -69,19 +75,62 @@ def test_on_a_1000_dimensional_quadratic_memory_5_beats_the_best_fixed_step_gd()
     def grad(x):
         return a * x - 1.0
 
-    theta, thetas = lbfgs_minimize(loss, grad, np.zeros(1000), history_size=5, max_iter=1000,
-                                   tol=1e-8)
-    assert np.abs(grad(theta)).max() <= 1e-8
+    return loss, grad
+
+
+def _counted(fn):
+    def wrapped(x):
+        wrapped.calls += 1
+        return fn(x)
+    wrapped.calls = 0
+    return wrapped
+
+
+def test_on_a_1000_dimensional_quadratic_memory_5_costs_under_half_the_gradients_of_gd():
+    # Cost is counted in evaluations, and every loss evaluation is charged as if it were
+    # a gradient too. tol 1e-6 is above the loss's rounding level (see the next test).
+    loss, grad = _diagonal_quadratic()
+    loss_c, grad_c = _counted(loss), _counted(grad)
+    result = lbfgs_minimize(loss_c, grad_c, np.zeros(1000), history_size=5, max_iter=1000,
+                            tol=1e-6)
+    assert result.converged and np.abs(grad(result.theta)).max() <= 1e-6
+    assert (result.n_loss, result.n_grad) == (loss_c.calls, grad_c.calls)   # honest counts
     x, k_gd = np.zeros(1000), 0
-    while np.abs(grad(x)).max() > 1e-8:                # GD with the optimal step 2 / (L + mu)
-        x, k_gd = x - 2 / 101 * grad(x), k_gd + 1
-    assert len(thetas) - 1 < 0.5 * k_gd
+    while np.abs(grad(x)).max() > 1e-6:                # GD with the optimal step 2 / (L + mu)
+        x, k_gd = x - 2 / 101 * grad(x), k_gd + 1      # one gradient per step
+    assert result.n_grad + result.n_loss < 0.5 * k_gd
+
+
+def test_a_tolerance_below_rounding_stops_with_a_line_search_failure_not_silently():
+    loss, grad = _diagonal_quadratic()
+    result = lbfgs_minimize(loss, grad, np.zeros(1000), history_size=5, max_iter=1000,
+                            tol=1e-8)
+    assert not result.converged
+    assert result.message.startswith("line search failed")
+    assert np.abs(grad(result.theta)).max() < 1e-5     # it still got close
+
+
+def test_line_search_step_meets_both_wolfe_conditions_and_returns_its_gradient():
+    loss, grad = rosenbrock()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = rng.uniform(-2, 2, size=2)
+        f0, g0 = loss(x), grad(x)
+        d = -g0 / np.linalg.norm(g0)
+        alpha, f, g, n_loss, n_grad = wolfe_line_search(loss, grad, x, d, f0, g0)
+        assert f <= f0 + 1e-4 * alpha * (g0 @ d)                    # sufficient decrease
+        assert g @ d >= 0.9 * (g0 @ d)                               # curvature
+        assert f == loss(x + alpha * d)
+        np.testing.assert_array_equal(g, grad(x + alpha * d))
+        assert 1 <= n_grad <= n_loss
+    with pytest.raises(LineSearchError, match="descent"):
+        wolfe_line_search(loss, grad, x, -d, f0, g0)
 
 
 def test_numpy_lbfgs_solves_rosenbrock():
     loss, grad = rosenbrock()
-    theta, _ = lbfgs_minimize(loss, grad, np.array([-1.2, 1.0]), max_iter=500)
-    np.testing.assert_allclose(theta, [1.0, 1.0], atol=1e-6)
+    result = lbfgs_minimize(loss, grad, np.array([-1.2, 1.0]), max_iter=500)
+    np.testing.assert_allclose(result.theta, [1.0, 1.0], atol=1e-6)
 
 
 def test_torch_lbfgs_with_a_closure_solves_rosenbrock_and_least_squares(device):

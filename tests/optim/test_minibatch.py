@@ -3,13 +3,14 @@ import pytest
 import torch
 
 from dlhandbook.optim.minibatch import (
+    accumulated_step,
     gradient_noise_scale,
     iterate_minibatches,
     linear_scaling_gap,
     minibatch_grad_variance,
     per_example_grads,
     per_example_grads_torch,
-    steps_to_target,
+    steps_to_stay_below,
     theoretical_minibatch_variance,
 )
 from helpers import central_difference, rel_error
@@ -88,37 +89,58 @@ def test_sampling_with_replacement_has_no_finite_population_factor():
     assert abs(empirical / theoretical_minibatch_variance(per_ex, 256, replace=True) - 1) < 0.1
 
 
-LRS = np.geomspace(0.01, 1.0, 9)
+BATCH_PROBLEM = dict(n=1024, d=10, scales=np.geomspace(1.0, 0.1, 10))   # kappa ~ 100
 
 
-def _steps_vs_batch_size(batch_sizes, lrs=LRS):
-    """Fewest steps to an excess loss of 1% of the start, with lr tuned per batch size."""
-    X, y = _linreg(n=1024, d=10, scales=np.geomspace(1.0, 0.1, 10))
-    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+def _batch_problem():
+    rng = np.random.default_rng(0)
+    n, d = BATCH_PROBLEM["n"], BATCH_PROBLEM["d"]
+    X = rng.standard_normal((n, d)) * BATCH_PROBLEM["scales"]
+    y = X @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n)
+    lam_max = np.linalg.eigvalsh(X.T @ X / n).max()
+    return X, y, np.geomspace(0.01, 2.5 / lam_max, 16)   # grid runs past 2 / lambda_max
 
-    def loss(w):
-        return 0.5 * np.mean((X @ w - y) ** 2)
 
-    def grad_fn(w, idx):
-        return X[idx].T @ (X[idx] @ w - y[idx]) / len(idx)
-
-    w0 = np.zeros(10)
-    target = loss(w_star) + 0.01 * (loss(w0) - loss(w_star))
-    best = {}
+def _tuned_steps(batch_sizes, seed):
+    """Per B: the fewest steps after which the excess loss stays below 2% of the start,
+    over the lr grid, and the index of the best lr in the grid."""
+    X, y, lrs = _batch_problem()
+    out = {}
     for B in batch_sizes:
-        best[B] = 3000
-        for lr in lrs[::-1]:                  # a run longer than the best so far cannot win
-            steps = steps_to_target(grad_fn, loss, w0, len(X), B, lr, target, best[B])
-            best[B] = min(best[B], steps or best[B])
-    return best
+        steps = steps_to_stay_below(X, y, B, lrs, 0.02, 4000, seed=seed)
+        out[B] = (steps.min(), int(np.argmin(steps)), len(lrs))
+    return out
 
 
 @pytest.mark.slow
-def test_steps_to_target_fall_with_batch_size_and_then_saturate():
-    steps = _steps_vs_batch_size([1, 4, 64, 256, 1024])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_steps_to_target_fall_with_batch_size_and_then_saturate(seed):
+    tuned = _tuned_steps([1, 4, 64, 256, 1024], seed)
+    for B, (steps, best, n_lrs) in tuned.items():
+        assert np.isfinite(steps), B
+        assert 0 < best < n_lrs - 1, (B, best)        # tuned lr strictly inside the grid
+    steps = {B: v[0] for B, v in tuned.items()}
     assert steps[4] < 0.5 * steps[1]                  # small B: bigger batch, fewer steps
     assert steps[1024] > 0.7 * steps[256]             # large B: no further gain
-    assert 1024 * steps[1024] > 10 * 64 * steps[64]   # so examples processed grow ~ B
+    assert 1024 * steps[1024] > 5 * 64 * steps[64]    # so examples processed grow with B
+
+
+def test_steps_to_stay_below_counts_the_step_after_which_the_loss_stays_below():
+    X, y, _ = _batch_problem()
+    lrs = np.array([0.5])
+    # full batch, no noise: a monotone decrease, so "stays below" is the first crossing
+    steps = steps_to_stay_below(X, y, 1024, lrs, 0.02, 300)[0]
+    w, H = np.zeros(10), X.T @ X / 1024
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    excess = [0.5 * (w - w_star) @ H @ (w - w_star)]
+    for _ in range(300):
+        w = w - 0.5 * X.T @ (X @ w - y) / 1024
+        excess.append(0.5 * (w - w_star) @ H @ (w - w_star))
+    first = int(np.argmax(np.array(excess) <= 0.02 * excess[0]))
+    assert steps == first
+    # too large an lr diverges, and a horizon too short to settle gives inf
+    assert np.isinf(steps_to_stay_below(X, y, 1024, np.array([5.0]), 0.02, 300)[0])
+    assert np.isinf(steps_to_stay_below(X, y, 1024, lrs, 0.02, first - 1)[0])
 
 
 def test_linear_scaling_rule_holds_for_small_lr_and_breaks_for_large_lr():
@@ -157,6 +179,74 @@ def test_torch_per_example_grads_match_numpy(device):
                                rtol=1e-12, atol=1e-12)
 
 
+def _mlp(norm=False, dtype=torch.float64):
+    torch.manual_seed(0)
+    layers = [torch.nn.Linear(4, 8, dtype=dtype)]
+    if norm:
+        layers.append(torch.nn.BatchNorm1d(8, dtype=dtype))
+    layers += [torch.nn.Tanh(), torch.nn.Linear(8, 1, dtype=dtype)]
+    return torch.nn.Sequential(*layers)
+
+
+def _grads(model):
+    return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+
+def _full_batch_grad(model, X, y):
+    model.zero_grad()
+    torch.nn.functional.mse_loss(model(X), y).backward()
+    return _grads(model)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_accumulating_micro_batch_losses_divided_by_k_gives_the_batch_gradient(device,
+                                                                             dtype, tol, k):
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(32, 4, generator=gen, dtype=dtype).to(device)
+    y = torch.randn(32, 1, generator=gen, dtype=dtype).to(device)
+    model = _mlp(dtype=dtype).to(device)
+    full = _full_batch_grad(model, X, y)
+    reference = [p.detach().clone() - 0.1 * p.grad for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = accumulated_step(model, torch.nn.functional.mse_loss, optimizer, X, y, k)
+    torch.testing.assert_close(_grads(model), full, rtol=tol, atol=tol)
+    for p, q in zip(model.parameters(), reference, strict=True):   # and the same step
+        torch.testing.assert_close(p.detach(), q, rtol=tol, atol=tol)
+    with torch.no_grad():
+        expected_loss = torch.nn.functional.mse_loss(_mlp(dtype=dtype).to(device)(X), y)
+    assert loss == pytest.approx(expected_loss.item(), rel=10 * tol)
+
+
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_accumulating_undivided_mean_losses_gives_k_times_the_batch_gradient(k):
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(32, 4, generator=gen, dtype=torch.float64)
+    y = torch.randn(32, 1, generator=gen, dtype=torch.float64)
+    model = _mlp()
+    full = _full_batch_grad(model, X, y)
+    model.zero_grad()
+    for X_micro, y_micro in zip(X.chunk(k), y.chunk(k), strict=True):
+        torch.nn.functional.mse_loss(model(X_micro), y_micro).backward()   # no / k
+    torch.testing.assert_close(_grads(model), k * full, rtol=1e-12, atol=1e-12)
+
+
+def test_batchnorm_breaks_the_equivalence_of_accumulation_and_a_large_batch():
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(32, 4, generator=gen, dtype=torch.float64)
+    y = torch.randn(32, 1, generator=gen, dtype=torch.float64)
+    model = _mlp(norm=True)
+    model.train()                        # batch statistics: per micro-batch when accumulating
+    full = _full_batch_grad(model, X, y)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    accumulated_step(model, torch.nn.functional.mse_loss, optimizer, X, y, 4)
+    assert torch.linalg.norm(_grads(model) - full) > 1e-2 * torch.linalg.norm(full)
+    model.eval()                         # running statistics: no batch dependence, exact again
+    full = _full_batch_grad(model, X, y)
+    accumulated_step(model, torch.nn.functional.mse_loss, optimizer, X, y, 4)
+    torch.testing.assert_close(_grads(model), full, rtol=1e-12, atol=1e-12)
+
+
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match="batch_size"):
         list(iterate_minibatches(10, 0, np.random.default_rng(0)))
@@ -170,7 +260,18 @@ def test_rejects_bad_arguments():
         theoretical_minibatch_variance(np.zeros(4), 1)
     with pytest.raises(ValueError, match="batches"):
         linear_scaling_gap(lambda w, i: w, np.zeros(2), [np.arange(2), np.arange(3)], 0.1)
-    with pytest.raises(ValueError, match="lr"):
-        steps_to_target(lambda w, i: w, lambda w: 0.0, np.zeros(2), 4, 2, 0.0, 0.1, 10)
-    with pytest.raises(ValueError, match="max_steps"):
-        steps_to_target(lambda w, i: w, lambda w: 0.0, np.zeros(2), 4, 2, 0.1, 0.1, 0)
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    with pytest.raises(ValueError, match="lrs"):
+        steps_to_stay_below(X, y, 2, np.array([0.0]), 0.1, 10)
+    with pytest.raises(ValueError, match="n_steps"):
+        steps_to_stay_below(X, y, 2, np.array([0.1]), 0.1, 0)
+    with pytest.raises(ValueError, match="target_fraction"):
+        steps_to_stay_below(X, y, 2, np.array([0.1]), 1.5, 10)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="accumulation_steps"):
+        accumulated_step(model, torch.nn.functional.mse_loss, opt, torch.zeros(6, 2),
+                         torch.zeros(6, 1), 4)
+    with pytest.raises(TypeError, match="model"):
+        accumulated_step(None, torch.nn.functional.mse_loss, opt, torch.zeros(4, 2),
+                         torch.zeros(4, 1), 2)

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from dlhandbook.optim.adam import adam_init, adam_update
-from dlhandbook.optim.rmsprop import rmsprop_init, rmsprop_torch_reference, rmsprop_update
+from dlhandbook.optim.rmsprop import rmsprop_init, rmsprop_update
 from optim.problems import quadratic
+from optim.references import rmsprop_torch_reference
 
 
 def noisy_quadratic_grad(seed=0, noise=0.5):

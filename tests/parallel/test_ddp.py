@@ -41,10 +41,14 @@ def test_ddp_on_two_processes_equals_single_process_training_on_the_whole_batch(
         opt.zero_grad()
         torch.nn.functional.mse_loss(reference(X), y).backward()
         opt.step()
-    ddp_state = train_ddp(model, X, y, lr=0.1, n_steps=10, world_size=2)
-    for name, param in reference.state_dict().items():
-        torch.testing.assert_close(ddp_state[name], param, rtol=0, atol=1e-12)
-    assert not torch.equal(ddp_state["0.weight"], model.state_dict()["0.weight"])  # it trained
+    states = train_ddp(model, X, y, lr=0.1, n_steps=10, world_size=2)
+    assert len(states) == 2
+    for rank_state in states:                        # every replica, not only rank 0
+        assert rank_state.keys() == reference.state_dict().keys()
+        for name, param in reference.state_dict().items():
+            torch.testing.assert_close(rank_state[name], param, rtol=0, atol=1e-12)
+            assert torch.equal(rank_state[name], states[0][name])   # replicas bitwise equal
+    assert not torch.equal(states[0]["0.weight"], model.state_dict()["0.weight"])  # trained
 
 
 def test_rejects_bad_arguments():

@@ -18,7 +18,8 @@ def test_strict_build_renders_every_nav_page(built_site):
         stem = uri.rsplit(".", 1)[0]
         html = built_site / ("index.html" if stem == "index" else f"{stem}/index.html")
         assert html.is_file(), f"{uri} was not rendered"
-    assert (built_site / "assets" / "mathjax" / "tex-chtml-full.js").is_file()
+    for part in ("startup.js", "input/tex.js", "output/chtml.js", "output/chtml/fonts/tex.js"):
+        assert (built_site / "assets" / "mathjax" / part).is_file(), part
 
 
 def test_home_page_counts_answered_questions(built_site):

@@ -239,3 +239,131 @@ def assert_signature_matches_torch(ours_cls, torch_cls):
     positional = [n for n, p in ours.items() if p.kind == p.POSITIONAL_OR_KEYWORD]
     ref_positional = [n for n, p in ref.items() if p.kind == p.POSITIONAL_OR_KEYWORD]
     assert positional == ref_positional[: len(positional)]
+
+
+# --- real-world conditions: low precision, extreme magnitudes, old checkpoints, tensor lr ---
+
+LOW_PRECISION = [torch.float32, torch.float16, torch.bfloat16]
+MAGNITUDES = [10.0**k for k in range(-20, 21, 4)]           # gradient scales 1e-20 ... 1e20
+OLD_CHECKPOINT_KEYS = ("maximize", "foreach", "differentiable", "capturable", "fused",
+                       "decoupled_weight_decay")            # group keys newer torch added
+
+
+def ulps(dtype, n=2):
+    """``n`` units in the last place of ``dtype`` (its machine epsilon times n)."""
+    return n * torch.finfo(dtype).eps
+
+
+def assert_matches_torch_in_low_precision(ours_cls, torch_cls, kwargs, device, foreach, dtype,
+                                          steps=5):
+    """Our path against the same torch path in ``dtype``, gradients scaled 1e-20 ... 1e20.
+
+    For every scale at which torch's parameters stay finite, ours are finite too and within
+    2 ulps of torch's (relative to |theta| + 1e-3). Torch must stay finite at two scales
+    or more (float16 spans only about 6e-8 to 65504) and move its parameters by over 1e-3
+    at one or more, so the comparison is not vacuous.
+    """
+    compared = moved_at = 0
+    for scale in MAGNITUDES:
+        gen = torch.Generator().manual_seed(0)
+        start = [torch.randn(6, generator=gen, dtype=torch.float64).to(device, dtype)
+                 for _ in range(2)]
+        params = [x.clone().requires_grad_(True) for x in start]
+        params_ref = [x.clone().requires_grad_(True) for x in start]
+        ours = ours_cls(params, foreach=foreach, **kwargs)
+        ref = torch_cls(params_ref, foreach=foreach, **kwargs)
+        for t in range(steps):
+            noise = torch.Generator().manual_seed(100 + t)
+            for p, q in zip(params, params_ref, strict=True):
+                g = torch.randn(6, generator=noise, dtype=torch.float64) * scale
+                p.grad = g.to(device, dtype)
+                q.grad = g.to(device, dtype)
+            ours.step()
+            ref.step()
+        got = torch.cat([p.detach().double() for p in params])
+        want = torch.cat([q.detach().double() for q in params_ref])
+        if not torch.isfinite(want).all():
+            continue                                         # torch itself over/underflows
+        compared += 1
+        moved = (want - torch.cat([x.double() for x in start])).abs().max().item()
+        moved_at += moved > 1e-3
+        assert torch.isfinite(got).all(), f"ours is not finite at gradient scale {scale:g}"
+        tol = ulps(dtype)
+        torch.testing.assert_close(got, want, rtol=tol, atol=tol * 1e-3,
+                                   msg=lambda m, s=scale: f"gradient scale {s:g}: {m}")
+    assert compared >= 2, f"torch was finite at only {compared} gradient scales"
+    assert moved_at >= 1, "torch never moved the parameters by over 1e-3"
+
+
+def assert_resumes_old_checkpoint(ours_cls, torch_cls, kwargs, device, k=7):
+    """A torch.optim state_dict whose groups lack the keys newer torch added loads and
+    resumes in ours exactly as it does in torch, and both fill in the same defaults."""
+    params_ref = make_params(device)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    run(ref, params_ref, k)
+    saved = copy.deepcopy(ref.state_dict())
+    removed = set()
+    for group in saved["param_groups"]:
+        for key in OLD_CHECKPOINT_KEYS:
+            if group.pop(key, "absent") != "absent":
+                removed.add(key)
+    assert {"maximize", "foreach"} <= removed
+    params, params_again = clone_params(params_ref), clone_params(params_ref)
+    ours = ours_cls(params, **kwargs)
+    ours.load_state_dict(copy.deepcopy(saved))
+    again = torch_cls(params_again, **kwargs)
+    again.load_state_dict(copy.deepcopy(saved))
+    for key in removed:
+        assert ours.param_groups[0][key] == again.param_groups[0][key], key
+    run(ours, params, k, start=k)
+    run(again, params_again, k, start=k)
+    for p, q in zip(params, params_again, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+    assert not torch.equal(params[0], params_ref[0]), "the resumed run must move"
+
+
+def assert_tensor_lr_like_torch(ours_cls, torch_cls, kwargs, device, steps=10):
+    """``group["lr"] = torch.tensor(lr)`` on each path: where torch accepts it ours follows
+    the same trajectory; where torch rejects it ours raises an error naming ``lr``."""
+    lr = kwargs.get("lr", 1e-2)
+    outcomes = {}
+    for foreach in (False, True):
+        params = make_params(device)
+        params_ref = clone_params(params)
+        ours = ours_cls(params, foreach=foreach, **kwargs)
+        ref = torch_cls(params_ref, foreach=foreach, **kwargs)
+        for optimizer in (ours, ref):
+            optimizer.param_groups[0]["lr"] = torch.tensor(lr)
+        try:
+            run(ref, params_ref, steps)
+        except (RuntimeError, ValueError) as error:
+            assert "lr" in str(error)
+            with pytest.raises((RuntimeError, ValueError), match="lr"):
+                run(ours, params, 1)
+            outcomes[foreach] = "rejected"
+            continue
+        run(ours, params, steps)
+        for p, q in zip(params, params_ref, strict=True):
+            torch.testing.assert_close(p, q, **TOL)
+        outcomes[foreach] = "accepted"
+    assert outcomes[False] == "accepted"                     # every torch loop accepts it
+    params = make_params(device)
+    bad = ours_cls(params, foreach=False, **kwargs)
+    bad.param_groups[0]["lr"] = torch.tensor([lr, lr])
+    with pytest.raises(ValueError, match="lr"):
+        run(bad, params, 1)
+    return outcomes
+
+
+def assert_rejects_unoffered_options(ours_cls, torch_cls):
+    """Options torch has and ours lacks are accepted at torch's default and raise an error
+    naming them when set; torch accepts every keyword ours has and vice versa."""
+    ours = inspect.signature(ours_cls.__init__).parameters
+    ref = inspect.signature(torch_cls.__init__).parameters
+    assert set(ours) == set(ref)
+    unoffered = [n for n in ("fused", "capturable", "differentiable") if n in ref]
+    assert unoffered
+    for name in unoffered:
+        ours_cls(make_params("cpu"), **{name: ref[name].default})
+        with pytest.raises(ValueError, match=name):
+            ours_cls(make_params("cpu"), **{name: True})

@@ -17,6 +17,9 @@ CASES = {
     "maximize": dict(lr=1e-2, maximize=True),
     "all": dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True, maximize=True),
 }
+# an older torch had no maximize: leave it out
+OLD_CHECKPOINT_CASE = dict(lr=1e-2, weight_decay=0.1, amsgrad=True)
+TENSOR_LR_FOREACH = "rejected"   # what torch.optim does with foreach=True
 INVALID = [
     (dict(lr=-1e-3), "lr", ValueError),
     (dict(lr="0.1"), "lr", TypeError),
@@ -131,3 +134,35 @@ def test_decay_shrinks_every_weight_alike_whatever_its_gradient(device):
     coupled = _decay_effect(Adam, device)                    # L2 inside Adam: divided by sqrt(v)
     assert coupled[0] < -0.05
     assert coupled[1].abs() < coupled[0].abs() / 100         # large-gradient weight barely decays
+
+
+@pytest.mark.parametrize("dtype", harness.LOW_PRECISION, ids=str)
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+@pytest.mark.parametrize("case", ["default", "all"])
+def test_matches_torch_in_low_precision(case, foreach, dtype, device):
+    harness.assert_matches_torch_in_low_precision(OURS, TORCH, CASES[case], device, foreach,
+                                                  dtype)
+
+
+def test_resumes_checkpoint_of_older_torch(device):
+    harness.assert_resumes_old_checkpoint(OURS, TORCH, OLD_CHECKPOINT_CASE, device)
+
+
+def test_tensor_lr_like_torch(device):
+    outcomes = harness.assert_tensor_lr_like_torch(OURS, TORCH, BASE, device)
+    assert outcomes == {False: "accepted", True: TENSOR_LR_FOREACH}
+
+
+def test_rejects_options_it_does_not_offer():
+    harness.assert_rejects_unoffered_options(OURS, TORCH)
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+def test_float16_gradients_above_256_still_step_by_lr(foreach, device):
+    """v_hat = v / (1 - beta2) = g^2 overflows float16 for |g| > 256; sqrt(v) first does not."""
+    p = torch.zeros(4, dtype=torch.float16, device=device, requires_grad=True)
+    optimizer = OURS([p], lr=1e-2, foreach=foreach)
+    p.grad = torch.full_like(p, 1e3)
+    optimizer.step()                                         # Adam's first step is -lr sign(g)
+    torch.testing.assert_close(p.detach().float(), torch.full((4,), -1e-2, device=device),
+                               rtol=1e-3, atol=0)

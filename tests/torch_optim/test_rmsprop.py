@@ -18,6 +18,9 @@ CASES = {
     "all": dict(lr=1e-2, alpha=0.95, centered=True, momentum=0.5, weight_decay=0.05,
                 maximize=True),
 }
+# an older torch had no maximize: leave it out
+OLD_CHECKPOINT_CASE = dict(lr=1e-2, centered=True, momentum=0.5, weight_decay=0.05)
+TENSOR_LR_FOREACH = "accepted"   # what torch.optim does with foreach=True
 INVALID = [
     (dict(lr=-1e-3), "lr", ValueError),
     (dict(lr="0.1"), "lr", TypeError),
@@ -83,3 +86,24 @@ def test_rejects_complex_parameters():
 
 def test_signature_matches_torch():
     harness.assert_signature_matches_torch(OURS, TORCH)
+
+
+@pytest.mark.parametrize("dtype", harness.LOW_PRECISION, ids=str)
+@pytest.mark.parametrize("foreach", [False, True], ids=["loop", "foreach"])
+@pytest.mark.parametrize("case", ["default", "all"])
+def test_matches_torch_in_low_precision(case, foreach, dtype, device):
+    harness.assert_matches_torch_in_low_precision(OURS, TORCH, CASES[case], device, foreach,
+                                                  dtype)
+
+
+def test_resumes_checkpoint_of_older_torch(device):
+    harness.assert_resumes_old_checkpoint(OURS, TORCH, OLD_CHECKPOINT_CASE, device)
+
+
+def test_tensor_lr_like_torch(device):
+    outcomes = harness.assert_tensor_lr_like_torch(OURS, TORCH, BASE, device)
+    assert outcomes == {False: "accepted", True: TENSOR_LR_FOREACH}
+
+
+def test_rejects_options_it_does_not_offer():
+    harness.assert_rejects_unoffered_options(OURS, TORCH)

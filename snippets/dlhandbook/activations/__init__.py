@@ -1,1 +1,1 @@
-"""Activation functions with hand-written derivatives, in NumPy and PyTorch (Q6, Q7, Q8)."""
+"""Activation functions with hand-written derivatives, NumPy and PyTorch (Q6-Q8)."""

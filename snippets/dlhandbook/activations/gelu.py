@@ -14,10 +14,23 @@ the form, as in ``torch.nn.functional.gelu``.
 Reference: Hendrycks & Gimpel (2016), *Gaussian Error Linear Units (GELUs)*.
 """
 
+# --8<-- [start:imports]
 import math
 
+# --8<-- [end:imports]
+
+# isort: split
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
+
 
 # --8<-- [start:helpers]
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

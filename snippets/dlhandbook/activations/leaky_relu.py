@@ -15,8 +15,16 @@ Reference: Maas, Hannun & Ng (2013), *Rectifier Nonlinearities Improve Neural Ne
 Acoustic Models*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:helpers]

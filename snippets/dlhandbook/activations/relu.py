@@ -10,8 +10,16 @@ which is how a unit "dies" when its pre-activation is negative on every input.
 Reference: Nair & Hinton (2010), *Rectified Linear Units Improve Restricted Boltzmann Machines*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

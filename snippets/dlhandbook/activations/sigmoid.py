@@ -8,8 +8,16 @@ saturates on both sides, which is why deep sigmoid networks lose their gradient 
 Reference: LeCun, Bottou, Orr & Müller (1998), *Efficient BackProp*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

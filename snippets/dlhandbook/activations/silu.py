@@ -12,8 +12,16 @@ Doya (2018), *Sigmoid-Weighted Linear Units for Neural Network Function Approxim
 Reinforcement Learning*; Ramachandran, Zoph & Le (2017), *Searching for Activation Functions*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

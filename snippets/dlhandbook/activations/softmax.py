@@ -13,8 +13,16 @@ Reference: Bridle (1990), *Probabilistic Interpretation of Feedforward Classific
 Outputs, with Relationships to Statistical Pattern Recognition*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

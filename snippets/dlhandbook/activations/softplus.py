@@ -14,8 +14,16 @@ Reference: Dugas, Bengio, Bélisle, Nadeau & Garcia (2001), *Incorporating Secon
 Functional Knowledge for Better Option Pricing*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

@@ -9,8 +9,16 @@ derivative that peaks at 1 instead of 1/4. It still saturates on both sides.
 Reference: LeCun, Bottou, Orr & Müller (1998), *Efficient BackProp*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

@@ -1,1 +1,1 @@
-"""A scalar reverse-mode autodiff engine and PyTorch's graph, side by side (Q12, Q17)."""
+"""A scalar reverse-mode autodiff engine and PyTorch's graph side by side (Q12, Q17)."""

@@ -15,10 +15,22 @@ Baydin, Pearlmutter, Radul & Siskind (2018), *Automatic differentiation in machi
 a survey*.
 """
 
+# --8<-- [start:imports]
 import math
 
+# --8<-- [end:imports]
+
+# isort: split
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

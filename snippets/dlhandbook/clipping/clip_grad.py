@@ -12,10 +12,22 @@ Reference: Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recu
 networks*.
 """
 
+# --8<-- [start:imports]
 import math
 
+# --8<-- [end:imports]
+
+# isort: split
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:helpers]

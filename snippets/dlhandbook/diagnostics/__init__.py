@@ -1,1 +1,1 @@
-"""Diagnostics for gradient pathologies: backward signal, activation statistics, dead units."""
+"""Diagnostics of gradient pathologies: backward signal, activations, dead units."""

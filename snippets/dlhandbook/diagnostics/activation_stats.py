@@ -13,8 +13,17 @@ no gradient back.
 Reference: He, Zhang, Ren & Sun (2015), *Delving Deep into Rectifiers*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
+
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 

@@ -16,8 +16,17 @@ Reference: Glorot & Bengio (2010), *Understanding the difficulty of training dee
 neural networks*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
+
 
 # --8<-- [start:helpers]
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")

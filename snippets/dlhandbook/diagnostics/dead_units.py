@@ -14,10 +14,22 @@ Numerical Examples*; Maas, Hannun & Ng (2013), *Rectifier Nonlinearities Improve
 Network Acoustic Models* (leaky ReLU).
 """
 
+# --8<-- [start:imports]
 import math
 
+# --8<-- [end:imports]
+
+# isort: split
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

@@ -1,12 +1,15 @@
-"""The handbook's figures: one function per figure, a registry, and a deterministic writer.
+"""The handbook's figures: one function per figure, a registry, a deterministic writer.
 
-A figure function takes no arguments and returns a ``matplotlib.figure.Figure`` drawn with the
-current style. Register it with ``@figure("name")`` in any module of this package; the registry
-imports every module, so adding a figure never means editing a shared list. ``build`` saves each
-figure twice, ``name.svg`` in the light theme and ``name.dark.svg`` in the dark theme, and pages
-show them with Material's ``#only-light`` and ``#only-dark`` suffixes.
+A figure function takes no arguments and returns a ``matplotlib.figure.Figure`` drawn
+with the current style. Register it with ``@figure("name")`` in any module of this
+package; the registry imports every module, so adding a figure never means editing a
+shared list. ``build`` saves each figure twice, ``name.svg`` in the light theme and
+``name.dark.svg`` in the dark theme, and pages show them with Material's ``#only-light``
+and ``#only-dark`` suffixes. ``build`` refuses a figure with more than two panels side
+by side; ``style`` holds the sizes that keep text legible on a laptop and on a phone.
 
-Cache any expensive experiment behind a figure with ``functools.cache``: it is drawn twice.
+Cache any expensive experiment behind a figure with ``functools.cache``: it is drawn
+twice.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
+import matplotlib.figure
 
 matplotlib.use("Agg")
 
@@ -45,10 +49,10 @@ def figure(name: str) -> Callable[[FigureFn], FigureFn]:
 
 
 def table(name: str) -> Callable[[TableFn], TableFn]:
-    """Register a function that returns a Markdown table; written to ``generated/tables/name.md``.
+    """Register a function returning a Markdown table, written to ``tables/name.md``.
 
-    Pages include it with ``--8<-- "generated/tables/name.md"``, so a measured number in a table
-    comes from the code, never from the page.
+    Pages include it with ``--8<-- "generated/tables/name.md"``, so a measured number in
+    a table comes from the code, never from the page.
     """
 
     def register(fn: TableFn) -> TableFn:
@@ -79,18 +83,65 @@ def load_all() -> dict[str, FigureFn]:
 
 def paths(name: str, out_dir: Path) -> dict[str, Path]:
     """The files a figure is written to, by theme."""
-    return {t: out_dir / (f"{name}.svg" if t == "light" else f"{name}.{t}.svg") for t in THEMES}
+    return {t: out_dir / (f"{name}.svg" if t == "light" else f"{name}.{t}.svg")
+            for t in THEMES}
+
+
+MAX_PANELS_SIDE_BY_SIDE = 2   # a phone's content column (358 px) fits two panels
+
+
+def panels_side_by_side(fig: matplotlib.figure.Figure) -> int:
+    """The largest number of panels that share a row of ``fig``, as last drawn.
+
+    A panel is a visible Axes that is not a colorbar. Two panels share a row when their
+    vertical extents overlap by more than half the shorter one; in a row, panels that
+    overlap horizontally (a ``twinx``, an inset added by ``fig.add_axes``) count once.
+    Insets made with ``ax.inset_axes`` are children of their Axes and are not counted.
+    """
+    boxes = [ax.get_position() for ax in fig.axes
+             if ax.get_visible() and ax.axison and not hasattr(ax, "_colorbar")
+             and ax.get_label() != "<colorbar>"]
+    widest = 0
+    for box in boxes:
+        row = [b for b in boxes
+               if min(b.y1, box.y1) - max(b.y0, box.y0)
+               > 0.5 * min(b.height, box.height)]
+        count, right = 0, -float("inf")
+        for b in sorted(row, key=lambda b: b.x1):   # most disjoint intervals, greedily
+            if b.x0 >= right - 1e-9:
+                count, right = count + 1, b.x1
+        widest = max(widest, count)
+    return widest
+
+
+def check_layout(name: str, fig: matplotlib.figure.Figure) -> None:
+    """Raise if figure ``name`` puts more panels side by side than a phone can show."""
+    n = panels_side_by_side(fig)
+    if n > MAX_PANELS_SIDE_BY_SIDE:
+        raise ValueError(
+            f"figure {name!r} has {n} panels side by side in one row; at most "
+            f"{MAX_PANELS_SIDE_BY_SIDE} fit a phone: use a 2-column grid or stack them")
 
 
 def build(name: str, out_dir: Path = DEFAULT_OUT) -> list[Path]:
-    """Draw figure ``name`` in every theme and write deterministic SVGs to ``out_dir``."""
+    """Draw figure ``name`` in every theme; write deterministic SVGs to ``out_dir``.
+
+    Raises ``ValueError`` naming the figure if it puts over two panels side by side.
+    """
     fn = load_all()[name]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for theme_name, path in paths(name, out_dir).items():
         with theme(theme_name):
             fig = fn()
-            fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
-            plt.close(fig)
+            try:
+                fig.savefig(path, format="svg",
+                            metadata={"Date": None, "Creator": None})
+                check_layout(name, fig)   # after savefig: positions are those drawn
+            except ValueError:
+                path.unlink(missing_ok=True)
+                raise
+            finally:
+                plt.close(fig)
         written.append(path)
     return written

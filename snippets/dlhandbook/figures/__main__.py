@@ -1,6 +1,7 @@
 """Regenerate every figure and execute every notebook: ``python -m dlhandbook.figures``.
 
-Options: ``--out DIR`` (default ``docs/generated``), ``--only NAME`` (repeatable), ``--no-notebooks``.
+Options: ``--out DIR`` (default ``docs/generated``), ``--only NAME`` (repeatable),
+``--no-notebooks``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dlhandbook.figures.notebooks import NOTEBOOK_DIR, execute_notebook
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m dlhandbook.figures", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dlhandbook.figures",
+                                     description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "generated")
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="build only these figures or tables")
@@ -29,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"unknown figure(s) or table(s): {', '.join(unknown)}")
         names = [n for n in names if n in args.only]
         tables = [t for t in tables if t in args.only]
-    notebooks = [] if args.no_notebooks or args.only else sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    notebooks = ([] if args.no_notebooks or args.only
+                 else sorted(NOTEBOOK_DIR.glob("*.ipynb")))
 
     jobs = ([("figure", n) for n in names] + [("table", t) for t in tables]
             + [("notebook", nb) for nb in notebooks])

@@ -49,14 +49,19 @@ def _shade_saturation(ax, z, dy):
     right = np.argmin(low[::-1]) if not low.all() else len(low)
     tail[:left] = low[0]
     tail[len(low) - right:] = low[-1]
-    ax.fill_between(z, 0, 1, where=tail, transform=ax.get_xaxis_transform(), color="#868e96",
-                    alpha=0.25, linewidth=0, label=f"saturated: $|f'| < {SATURATION}$")
+    # one rectangle per shaded run (light SVG), the same area fill_between(where=tail) covers
+    edges = np.flatnonzero(np.diff(np.r_[0, tail.astype(int), 0]))
+    label = f"saturated: $|f'| < {SATURATION}$"
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        ax.axvspan(z[start], z[stop - 1], color="#868e96", alpha=0.25, linewidth=0,
+                   label=label)
+        label = None
 
 
 @figure("activations-grid")
 def grid():
     z = np.linspace(-6, 6, 1201)
-    fig, axes = plt.subplots(2, 4, figsize=(11, 5.2), sharex=True)
+    fig, axes = plt.subplots(4, 2, figsize=(5.8, 8.2), sharex=True)
     for ax, (f, df, label) in zip(axes.flat, ACTIVATIONS.values(), strict=True):
         y, dy = f(z), df(z)
         _shade_saturation(ax, z, dy)
@@ -65,11 +70,10 @@ def grid():
         ax.plot(z, dy, color=PALETTE[1], linestyle="--", label="$f'(z)$")
         ax.set_title(label)
         ax.set_ylim(-1.5, 3)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("$z$")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.04))
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
     return fig
 
 
@@ -106,7 +110,7 @@ def xor_regions():
     g = np.linspace(-0.5, 1.5, 201)
     G1, G2 = np.meshgrid(g, g)
     grid_points = torch.tensor(np.column_stack([G1.ravel(), G2.ravel()]))   # (201 * 201, 2)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(5.8, 3.5), sharey=True)
     for ax, (name, (model, accuracy)) in zip(axes, models.items(), strict=True):
         with torch.no_grad():
             p = torch.sigmoid(model(grid_points)).reshape(G1.shape).numpy()   # (201, 201)
@@ -115,13 +119,12 @@ def xor_regions():
         for label, marker, color in ((0, "o", PALETTE[0]), (1, "s", PALETTE[1])):
             ax.scatter(*X[y == label].T, marker=marker, s=90, color=color, edgecolor="#868e96",
                        zorder=3, label=f"class {label}")
-        ax.set_title(f"{name}: accuracy {accuracy:.2f}")
+        ax.set_title(f"{name}\naccuracy {accuracy:.2f}")
         ax.set_xlabel("$x_1$")
         ax.set_aspect("equal")
         ax.grid(False)
     axes[0].set_ylabel("$x_2$")
-    axes[1].legend(loc="upper right", bbox_to_anchor=(1.45, 1))
-    fig.tight_layout()
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig
 
 
@@ -144,7 +147,7 @@ def _polynomial_fits():
 @figure("activations-polynomial-fit")
 def polynomial_fit():
     x, y, fits, quad, quad_mse = _polynomial_fits()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.4))
     ax.plot(x, y, color="#868e96", linewidth=4, alpha=0.6, label=r"target $|\sin 3x|$")
     ax.plot(x, quad, color=PALETTE[2], linestyle=":", linewidth=2.5,
             label=f"best quadratic (least squares), MSE {quad_mse:.3g}")
@@ -153,5 +156,5 @@ def polynomial_fit():
                 label=f"1-64-1 net, {name}, MSE {mse:.3g}")
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
+    fig.legend(loc="outside lower center", ncol=1)
     return fig

@@ -85,34 +85,35 @@ def _node_title(n):
 def computational_graph():
     root = _neuron_graph()
     nodes, pos = _layout(root)
+    # drawn top to bottom (inputs on top, the loss at the bottom) so that it fits a phone
+    pos = {k: (r, -x / 1.7 * 0.95) for k, (x, r) in pos.items()}
     fg = plt.rcParams["text.color"]
-    fig, ax = plt.subplots(figsize=(10, 5.2))
-    w, h = 1.3, 1.0
+    fig, ax = plt.subplots(figsize=(5.8, 7.4))
+    w, h = 1.05, 0.7
     for n in nodes:
         x, y = pos[id(n)]
         for child in n._prev:
             if id(child) in pos:
                 cx, cy = pos[id(child)]
-                ax.annotate("", xy=(x - w / 2, y), xytext=(cx + w / 2, cy),
+                ax.annotate("", xy=(x, y + h / 2), xytext=(cx, cy - h / 2),
                             arrowprops={"arrowstyle": "-|>", "color": fg, "lw": 1.0, "alpha": 0.7})
     for n in nodes:
         x, y = pos[id(n)]
         color = PALETTE[0] if not n._prev else PALETTE[1]
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
                                     fc="none", ec=color, lw=1.6))
-        ax.text(x, y + 0.24, _node_title(n), ha="center", va="center", fontsize=9.5,
-                color=color, fontweight="bold")
-        ax.text(x, y - 0.05, f"data {n.data:.3f}", ha="center", va="center", fontsize=8.5)
-        ax.text(x, y - 0.3, f"grad {n.grad:.3f}", ha="center", va="center", fontsize=8.5,
-                color=PALETTE[2])
+        ax.text(x, y + 0.2, _node_title(n), ha="center", va="center", color=color,
+                fontweight="bold")
+        ax.text(x, y - 0.01, f"data {n.data:.3f}", ha="center", va="center")
+        ax.text(x, y - 0.21, f"grad {n.grad:.3f}", ha="center", va="center", color=PALETTE[2])
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.45, max(ys) + 0.45)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title("L = (tanh(w₁x₁ + w₂x₂ + b) − y)²\nforward pass: data, left to right;  "
-                 "backward pass: grad = dL/d(node), right to left")
+    ax.set_title("L = (tanh(w₁x₁ + w₂x₂ + b) − y)²\nforward pass: data, top to bottom;\n"
+                 "backward pass: grad = dL/d(node), bottom to top")
     return fig
 
 
@@ -126,7 +127,7 @@ def finite_difference_error():
     forward = np.array([abs(numerical_gradient(f, np.array([x0]), e, "forward")[0] - exact)
                         for e in eps])
     u = np.finfo(np.float64).eps / 2
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(5.8, 4.8))
     ax.loglog(eps, np.maximum(forward, 1e-17), ".", ms=4, color=PALETTE[1], label="forward difference")
     ax.loglog(eps, np.maximum(central, 1e-17), ".", ms=4, color=PALETTE[0], label="centred difference")
     ax.loglog(eps, exact * eps / 2 + 2 * u * exact / eps, "-", color=PALETTE[1], alpha=0.6, lw=1.2,
@@ -136,8 +137,9 @@ def finite_difference_error():
     ax.set_xlabel(r"step $\varepsilon$")
     ax.set_ylabel(r"$|\,$estimate $- f'(1)\,|$")
     ax.set_ylim(1e-13, 10)
-    ax.set_title(r"Derivative of $e^x$ at $x = 1$ in float64: rounding (left) vs truncation (right)")
-    ax.legend(loc="upper center", fontsize=8.5, ncol=2)
+    ax.set_title(r"Derivative of $e^x$ at $x = 1$ in float64:" "\n"
+                 "rounding (left) vs truncation (right)")
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -168,7 +170,7 @@ def _training_runs():
 def training_curve():
     losses, losses_t = _training_runs()
     steps = np.arange(1, len(losses) + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5.8, 6.8))
     ax1.plot(steps, losses, color=PALETTE[0], lw=4, alpha=0.75, label="NumPy: forward, backward, update")
     ax1.plot(steps, losses_t, "--", color=PALETTE[1], lw=1.4, label="PyTorch: torch.optim.SGD")
     ax1.set_xlabel("step (mini-batch of 40, 5 steps per epoch)")
@@ -209,13 +211,14 @@ def _layerwise_errors():
 @figure("backprop-layerwise-update-error")
 def layerwise_update_error():
     lrs, errors = _layerwise_errors()
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.6))
     for i, l in enumerate(sorted(errors)[:-1]):
         ax.loglog(lrs, errors[l], "o-", ms=4, color=PALETTE[i], label=f"layer {l} (W{l})")
     ax.set_xlabel("learning rate used for the premature updates")
     ax.set_ylabel(r"$\|g_{\mathrm{layerwise}} - g_{\mathrm{backprop}}\| \,/\, \|g_{\mathrm{backprop}}\|$")
-    ax.set_title("Updating each layer before passing the error down corrupts every lower layer\n"
-                 "(2-16-16-16-2 tanh MLP; the top layer W4 is unaffected and not shown)")
+    ax.set_title("Updating each layer before passing the error down\n"
+                 "corrupts every lower layer (2-16-16-16-2 tanh MLP;\n"
+                 "the top layer W4 is unaffected and not shown)")
     ax.legend()
     return fig
 

@@ -72,14 +72,14 @@ def _signal_curves():
 
 @figure("gradients-backward-signal")
 def backward_signal():
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.0))
     layers = np.arange(1, DEPTH + 1)
     for label, norms in _signal_curves():
         ax.semilogy(layers, norms / norms[-1], marker="o", markersize=3, label=label)
     ax.set_xlabel("layer $l$ (the gradient flows from right to left)")
     ax.set_ylabel(r"$\|\partial L/\partial h_l\|\;/\;\|\partial L/\partial h_{30}\|$")
-    ax.set_title(f"Backward signal in a {DEPTH}-layer, width-{WIDTH} MLP at initialisation")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"Backward signal in a {DEPTH}-layer, width-{WIDTH} MLP\nat initialisation")
+    ax.legend(loc="lower right")
     return fig
 
 
@@ -105,19 +105,19 @@ def _rnn_curves():
 
 @figure("gradients-rnn-vs-lstm")
 def rnn_vs_lstm():
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.0))
     for label, norms in _rnn_curves():
         ax.semilogy(np.arange(T_STEPS), norms, label=label)
     ax.set_xlabel("steps back in time, $T - t$")
     ax.set_ylabel(r"$\|\partial (\sum h_T)/\partial x_t\|$, relative to $t = T$")
-    ax.set_title(f"Gradient reaching the input $t$ steps back (hidden size 32, T = {T_STEPS})")
-    ax.legend(fontsize=8)
+    ax.set_title(f"Gradient reaching the input $t$ steps back\n(hidden size 32, T = {T_STEPS})")
+    ax.legend()
     return fig
 
 
 @figure("gradients-linear-rnn")
 def linear_rnn():
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.2))
     Q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((32, 32)))
     steps = np.arange(1, 51)
     for rho in (0.9, 1.0, 1.1):
@@ -128,8 +128,8 @@ def linear_rnn():
     ax.semilogy(steps, rho**steps, ":", label=rf"$\rho(W)^T$ of that matrix, $\rho$ = {rho:.3f}")
     ax.set_xlabel("time steps $T$")
     ax.set_ylabel(r"$\|\partial h_T/\partial h_0\|_2 = \|W^T\|_2$")
-    ax.set_title(r"Linear RNN $h_t = W h_{t-1}$: the gradient scales like $\rho(W)^T$")
-    ax.legend(fontsize=8)
+    ax.set_title(r"Linear RNN $h_t = W h_{t-1}$:" "\n" r"the gradient scales like $\rho(W)^T$")
+    ax.legend()
     return fig
 
 
@@ -147,7 +147,7 @@ def _dead_runs():
 @figure("gradients-dead-units")
 def dead_units():
     runs = _dead_runs()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5.8, 6.6))
     newly = np.array([[after - before for before, after in runs[lr]] for lr in LEARNING_RATES])
     for k in range(len(SEEDS)):
         ax1.plot(LEARNING_RATES, newly[:, k], "o", alpha=0.5, color="C0",
@@ -157,7 +157,7 @@ def dead_units():
     ax1.set_xlabel("SGD learning rate")
     ax1.set_ylabel("fraction of units newly dead")
     ax1.set_title("Units killed by 200 SGD steps")
-    ax1.legend(fontsize=8)
+    ax1.legend()
     before = np.array([[b for b, _ in runs[lr]] for lr in LEARNING_RATES])
     after = np.array([[a for _, a in runs[lr]] for lr in LEARNING_RATES])
     x = np.arange(len(LEARNING_RATES))
@@ -167,8 +167,8 @@ def dead_units():
     ax2.set_xlabel("SGD learning rate")
     ax2.set_ylabel("dead fraction, first hidden layer")
     ax2.set_title("Dead on all 512 training points")
-    ax2.legend(fontsize=8)
-    fig.suptitle("2-64-64-1 ReLU MLP on two moons", y=1.02)
+    ax2.legend()
+    fig.suptitle("2-64-64-1 ReLU MLP on two moons")
     return fig
 
 
@@ -188,7 +188,7 @@ def _quartic_path(lr=0.1, steps=200, max_norm=None):
 
 @figure("gradients-clipping-geometry")
 def clipping_geometry():
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.3))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5.8, 8.4))
     c = 1.0
     theta = np.linspace(0, 2 * np.pi, 200)
     ax1.plot(c * np.cos(theta), c * np.sin(theta), color="C7", lw=1)
@@ -206,7 +206,7 @@ def clipping_geometry():
     ax1.set_xlim(-2.3, 2.9)
     ax1.set_ylim(-1.7, 2.5)
     ax1.set_title("Clipping at 1: norm vs value")
-    ax1.legend(fontsize=7, loc="lower right")
+    ax1.legend(loc="lower right")
     steps = np.arange(201)
     raw, clipped = _quartic_path(), _quartic_path(max_norm=1.0)
     shown = np.isfinite(raw) & (np.abs(raw) < 1e12)
@@ -217,7 +217,7 @@ def clipping_geometry():
     ax2.set_xlabel("gradient-descent step")
     ax2.set_ylabel("$|w_t|$")
     ax2.set_title(r"GD on $f(w) = w^4$ from $w_0 = 3$, lr 0.1")
-    ax2.legend(fontsize=8)
+    ax2.legend()
     return fig
 
 
@@ -245,14 +245,14 @@ def _init_stats():
 
 @figure("gradients-activation-variance")
 def activation_variance():
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(5.8, 4.0))
     for label, stats in _init_stats().items():
         ax.semilogy(np.arange(1, DEPTH + 1), stats["second_moment"], marker="o", markersize=3,
                     label=label)
     ax.set_xlabel("layer $l$")
     ax.set_ylabel(r"$E[h_l^2]$")
-    ax.set_title("Forward signal through 30 layers of width 256, unit-variance inputs")
-    ax.legend(fontsize=8)
+    ax.set_title("Forward signal through 30 layers of width 256,\nunit-variance inputs")
+    ax.legend()
     return fig
 
 
@@ -260,21 +260,19 @@ def activation_variance():
 def activation_histograms():
     stats = _init_stats()
     layers = (1, 10, 20, 30)
-    fig, axes = plt.subplots(2, len(layers), figsize=(10, 4.4), sharex=True)
+    fig, axes = plt.subplots(len(layers), 2, figsize=(5.8, 7.6), sharex=True)
     bins = np.linspace(0, 3, 41)
     for row, (label, color) in enumerate([("ReLU, Xavier", "C1"), ("ReLU, He", "C0")]):
         for col, layer in enumerate(layers):
             h = stats[label]["hs"][layer - 1].ravel()
-            ax = axes[row, col]
+            ax = axes[col, row]   # a row per layer, a column per initialisation
             ax.hist(h[(h > 0) & (h < 3)], bins=bins, color=color)
-            ax.set_title(f"{label}, layer {layer}\nstd {h.std():.2g}, zeros {np.mean(h == 0):.0%}",
-                         fontsize=8)
+            ax.set_title(f"{label}, layer {layer}\nstd {h.std():.2g}, zeros {np.mean(h == 0):.0%}")
             ax.set_yticks([])
     for ax in axes[-1]:
         ax.set_xlabel("nonzero activations in (0, 3)")
-    fig.suptitle("ReLU activations of a 30-layer network: Xavier shrinks them toward 0, He keeps "
-                 "their scale", y=1.02)
-    fig.tight_layout()
+    fig.suptitle("ReLU activations of a 30-layer network:\nXavier shrinks them toward 0, He keeps "
+                 "their scale")
     return fig
 
 
@@ -343,7 +341,7 @@ def remedies_table():
 
 @figure("gradients-remedies")
 def remedies_figure():
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(5.8, 7.6))
     layers = np.arange(1, DEPTH + 1)
     styles = ["-", "--", ":", "-."]
     for k, (label, runs) in enumerate(_remedy_curves().items()):
@@ -351,6 +349,6 @@ def remedies_figure():
         ax.semilogy(layers, curve, styles[k // 8], color=f"C{k % 8}", label=label)
     ax.set_xlabel("layer $l$")
     ax.set_ylabel(r"$\|\partial L/\partial h_l\|\;/\;\|\partial L/\partial h_{30}\|$")
-    ax.set_title("Backward signal with and without the standard remedies (seed 0)")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_title("Backward signal with and without the standard remedies\n(seed 0)")
+    fig.legend(loc="outside lower center", ncol=2)
     return fig

@@ -14,8 +14,16 @@ $$r = \max_i \frac{|g_i - \hat g_i|}{|g_i| + |\hat g_i|}.$$
 Reference: Nocedal & Wright (2006), *Numerical Optimization*, 2nd ed., section 8.1.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

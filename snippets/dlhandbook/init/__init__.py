@@ -1,1 +1,1 @@
-"""Weight initialisation: Xavier/Glorot and He/Kaiming, in NumPy and PyTorch (Q37, Q38, Q39)."""
+"""Weight initialisation: Xavier/Glorot and He/Kaiming, NumPy and PyTorch (Q37-Q39)."""

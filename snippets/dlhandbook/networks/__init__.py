@@ -1,1 +1,1 @@
-"""Small networks that show what activations buy: linear collapse, XOR, polynomial activations (Q6, Q8)."""
+"""Small networks that show what activations buy: collapse, XOR, polynomials (Q6-Q8)."""

@@ -10,9 +10,17 @@ Reference: Baldi & Hornik (1989), *Neural Networks and Principal Component Analy
 from Examples Without Local Minima*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
 from torch import nn
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

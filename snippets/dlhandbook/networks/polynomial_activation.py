@@ -13,9 +13,17 @@ Reference: Leshno, Lin, Pinkus & Schocken (1993), *Multilayer Feedforward Networ
 Nonpolynomial Activation Function Can Approximate Any Function*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
 from torch import nn
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

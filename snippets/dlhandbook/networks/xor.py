@@ -12,9 +12,17 @@ Reference: Minsky & Papert (1969), *Perceptrons*; Rumelhart, Hinton & Williams (
 *Learning Representations by Back-Propagating Errors*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
 from torch import nn
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

@@ -1,1 +1,1 @@
-"""A multilayer perceptron with an explicit backward pass, and the training loop (Q9, Q12, Q13)."""
+"""An MLP with an explicit backward pass, and the training loop (Q9, Q12, Q13)."""

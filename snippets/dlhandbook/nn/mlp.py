@@ -19,11 +19,24 @@ Reference: Rumelhart, Hinton & Williams (1986), *Learning representations by bac
 errors*, Nature 323.
 """
 
+# --8<-- [start:imports]
 from itertools import pairwise
 
+# --8<-- [end:imports]
+
+# isort: split
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
 from torch import nn
+
+# --8<-- [end:imports_torch]
+
 
 # --8<-- [start:helpers]
 ACTIVATIONS = ("tanh", "relu", "sigmoid")

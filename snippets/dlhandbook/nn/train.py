@@ -13,8 +13,16 @@ Reference: Rumelhart, Hinton & Williams (1986), *Learning representations by bac
 errors*; Bottou, Curtis & Nocedal (2018), *Optimization methods for large-scale machine learning*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

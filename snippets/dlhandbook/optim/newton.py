@@ -1,25 +1,69 @@
 r"""Newton's method: jump to the stationary point of the local quadratic model.
 
-$$J(\theta + \delta) \approx J(\theta) + g^\top \delta + \tfrac12\,\delta^\top H \delta, \qquad
+$$J(\theta + \delta) \approx J(\theta) + g^\top \delta
++ \tfrac12\,\delta^\top H \delta, \qquad
 H_{ij} = \frac{\partial^2 J}{\partial\theta_i\,\partial\theta_j}, \qquad
 \theta_{t+1} = \theta_t - (H + \mu I)^{-1} g .$$
 
-With $\mu = 0$ the step solves a quadratic exactly, in one step, whatever its conditioning. It goes
-to the *stationary point* of the model, not to a minimum: where $H$ has negative eigenvalues
-(a saddle) the Newton step is attracted to it. Damping $\mu > 0$ (Levenberg) interpolates towards
-gradient descent with step $1/\mu$. For $n$ parameters $H$ has $n^2$ entries and solving with it
-costs $O(n^3)$; a Hessian-vector product $Hv$ costs about two gradients and needs no matrix.
+With $\mu = 0$ the step solves a quadratic exactly, in one step, whatever its
+conditioning. It goes to the *stationary point* of the model, not to a minimum: where
+$H$ has negative eigenvalues (a saddle) the Newton step is attracted to it. Damping
+$\mu > 0$ (Levenberg-style) interpolates towards gradient descent with step $1/\mu$.
+For $n$ parameters $H$ has $n^2$ entries and solving with it costs $O(n^3)$; a
+Hessian-vector product $Hv$ costs a small multiple of a gradient and needs no matrix.
 
-Reference: Nocedal & Wright (2006), *Numerical Optimization*, 2nd ed., ch. 3 (Newton's method)
-and 7.1 (Newton steps from Hessian-vector products); Dauphin et al. (2014), *Identifying and
-attacking the saddle point problem in high-dimensional non-convex optimization*.
+Reference: Nocedal & Wright (2006), *Numerical Optimization*, 2nd ed., ch. 3 (Newton's
+method) and 7.1 (Newton steps from Hessian-vector products); Dauphin et al. (2014),
+*Identifying and attacking the saddle point problem in high-dimensional non-convex
+optimization*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]
+def newton_update(theta, grad, hessian, lr=1.0, damping=0.0):
+    """One (damped) Newton step: theta - lr * (H + damping I)^-1 grad.
+
+    hessian is H at theta, (n, n); lr=1 is the pure Newton step; damping >= 0
+    is added to the diagonal. Raises LinAlgError if H + damping I is singular.
+    """
+    theta, grad, H = _check_newton_args(theta, grad, hessian, lr, damping)
+    n = theta.shape[0]
+    delta = np.linalg.solve(H + damping * np.eye(n), grad)   # solve, never invert
+    return theta - lr * delta
+
+
+def hessian_fd(grad_fn, theta, eps=1e-5):
+    """Hessian by central differences of the gradient, then symmetrised.
+
+    Costs 2n gradient calls; error O(eps^2). Use it to check a Hessian.
+    """
+    if not callable(grad_fn):
+        raise TypeError("grad_fn must be callable")
+    theta = _as_float_vector("theta", theta)
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    n = theta.shape[0]
+    H = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = eps
+        H[:, j] = (grad_fn(theta + e) - grad_fn(theta - e)) / (2 * eps)  # column j
+    return 0.5 * (H + H.T)
+# --8<-- [end:numpy]
+
+
+# --8<-- [start:checks]
 def _as_float_vector(name, x):
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
@@ -29,18 +73,7 @@ def _as_float_vector(name, x):
     return x.astype(np.float64)
 
 
-def newton_update(theta, grad, hessian, lr=1.0, damping=0.0):
-    """One (damped) Newton step: theta - lr * (H + damping I)^{-1} grad.
-
-    Args:
-        theta: parameters, float vector of length n.
-        grad: gradient at theta, length n.
-        hessian: H at theta, (n, n), symmetric.
-        lr: step multiplier (1.0 is the pure Newton step).
-        damping: mu >= 0 added to the diagonal.
-    Returns:
-        The new theta. Raises ``numpy.linalg.LinAlgError`` if H + mu I is singular.
-    """
+def _check_newton_args(theta, grad, hessian, lr, damping):
     theta, grad = _as_float_vector("theta", theta), _as_float_vector("grad", grad)
     H = np.asarray(hessian, dtype=np.float64)
     n = theta.shape[0]
@@ -54,57 +87,34 @@ def newton_update(theta, grad, hessian, lr=1.0, damping=0.0):
         raise ValueError(f"lr must be positive, got {lr}")
     if not (np.isfinite(damping) and damping >= 0):
         raise ValueError(f"damping must be >= 0, got {damping}")
-    delta = np.linalg.solve(H + damping * np.eye(n), grad)   # solve, never invert
-    return theta - lr * delta
-
-
-def hessian_fd(grad_fn, theta, eps=1e-5):
-    """Hessian by central differences of the gradient, column by column, then symmetrised.
-
-    Costs 2n gradient calls; error O(eps^2). Use it to check a hand-written Hessian.
-    """
-    if not callable(grad_fn):
-        raise TypeError("grad_fn must be callable")
-    theta = _as_float_vector("theta", theta)
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
-    n = theta.shape[0]
-    H = np.empty((n, n))
-    for j in range(n):
-        e = np.zeros(n)
-        e[j] = eps
-        H[:, j] = (grad_fn(theta + e) - grad_fn(theta - e)) / (2 * eps)   # d grad / d theta_j
-    return 0.5 * (H + H.T)
-# --8<-- [end:numpy]
+    return theta, grad, H
+# --8<-- [end:checks]
 
 
 # --8<-- [start:torch]
 def hessian(loss_fn, theta):
-    """The full Hessian of scalar ``loss_fn`` at the 1-D tensor ``theta``, shape (n, n)."""
-    if not (isinstance(theta, torch.Tensor) and theta.is_floating_point() and theta.ndim == 1):
-        raise TypeError("theta must be a 1-D floating-point torch.Tensor")
+    """The full Hessian of scalar loss_fn at the 1-D tensor theta, shape (n, n)."""
+    _check_theta_tensor(theta)
     return torch.autograd.functional.hessian(loss_fn, theta)
 
 
 def hvp(loss_fn, theta, v):
-    """Hessian-vector product H v by double backward (Pearlmutter 1994); H is never formed.
+    """Hessian-vector product H v by double backward; H is never formed.
 
-    Cost: one gradient with ``create_graph=True`` and one more backward pass.
+    Cost: one gradient with create_graph=True and one more backward pass.
     """
-    if not (isinstance(theta, torch.Tensor) and theta.is_floating_point() and theta.ndim == 1):
-        raise TypeError("theta must be a 1-D floating-point torch.Tensor")
+    _check_theta_tensor(theta)
     if not isinstance(v, torch.Tensor) or v.shape != theta.shape:
         raise ValueError(f"v must be a tensor of theta's shape {tuple(theta.shape)}")
     theta = theta.detach().requires_grad_(True)
-    (g,) = torch.autograd.grad(loss_fn(theta), theta, create_graph=True)   # g(theta), differentiable
-    (Hv,) = torch.autograd.grad(g, theta, grad_outputs=v)                   # d(g . v)/d theta = H v
+    (g,) = torch.autograd.grad(loss_fn(theta), theta, create_graph=True)  # keeps graph
+    (Hv,) = torch.autograd.grad(g, theta, grad_outputs=v)      # d(g . v)/d theta = H v
     return Hv
 
 
 def newton_step_torch(loss_fn, theta, damping=0.0):
-    """theta - (H + damping I)^{-1} g, with g and H from autograd. For small n only."""
-    if not (isinstance(theta, torch.Tensor) and theta.is_floating_point() and theta.ndim == 1):
-        raise TypeError("theta must be a 1-D floating-point torch.Tensor")
+    """theta - (H + damping I)^-1 g, with g and H from autograd. For small n only."""
+    _check_theta_tensor(theta)
     if damping < 0:
         raise ValueError(f"damping must be >= 0, got {damping}")
     theta = theta.detach().requires_grad_(True)
@@ -113,6 +123,15 @@ def newton_step_torch(loss_fn, theta, damping=0.0):
     eye = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)
     return (theta - torch.linalg.solve(H + damping * eye, g)).detach()
 # --8<-- [end:torch]
+
+
+# --8<-- [start:torch_checks]
+def _check_theta_tensor(theta):
+    if not (isinstance(theta, torch.Tensor) and theta.is_floating_point()
+            and theta.ndim == 1):
+        raise TypeError("theta must be a 1-D floating-point torch.Tensor")
+# --8<-- [end:torch_checks]
+
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""Recurrent cells small enough to show the Jacobian product over time (Q14, Q15, Q38, Q39)."""
+"""Recurrent cells small enough to show the Jacobian product over time (Q14, Q15)."""

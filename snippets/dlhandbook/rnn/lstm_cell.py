@@ -16,8 +16,16 @@ Cummins (2000), *Learning to Forget: Continual Prediction with LSTM*; Jozefowicz
 Sutskever (2015), *An Empirical Exploration of Recurrent Network Architectures*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

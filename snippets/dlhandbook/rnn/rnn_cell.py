@@ -14,8 +14,16 @@ descent is difficult*; Pascanu, Mikolov & Bengio (2013), *On the difficulty of t
 recurrent neural networks*.
 """
 
+# --8<-- [start:imports_numpy]
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+
+# isort: split
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]

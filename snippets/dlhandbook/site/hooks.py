@@ -5,15 +5,27 @@
   line, and fail the build when the test does not exist.
 * Render a difficulty tag under each answer's title from its ``difficulty`` front matter.
 * Fill the home page's question index and the figure gallery from the pages themselves.
+* Mark unwritten pages wherever a reader meets them: in the sidebar and the prev/next links (their
+  titles), in links from other pages, and give each one links to the written answers nearest it.
+* Tune search for answers: code blocks and the difficulty tag are not indexed, and a page's
+  preview is its 30-second answer.
+* Load MathJax only where there is math, show each figure lazily (so only the active colour
+  scheme's variant is fetched) with a link to the full-size SVG, and drop the notebook template's
+  MathJax 2 and CDN scripts.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import posixpath
 import re
+import subprocess
+from functools import cache
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
@@ -21,16 +33,21 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 DIFFICULTIES = ("easy", "medium", "hard")
 QUESTION_INDEX_MARKER = "<!-- question-index -->"
 FIGURE_GALLERY_MARKER = "<!-- figure-gallery -->"
-TEST_LINK = re.compile(r"\]\(test:(?P<path>tests/[\w./-]+\.py)::(?P<name>\w+)\)")
+TEST_LINK = re.compile(
+    r"\[(?P<text>[^\]]*)\]\(test:(?P<path>tests/[\w./-]+\.py)::(?P<name>\w+)\)"
+)
 FIGURE_REF = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)#\s]*generated/figures/(?P<name>[\w-]+)\.svg)#only-light\)"
 )
 H1 = re.compile(r"^# (?P<title>.+)$", re.MULTILINE)
 
-# MathJax 3: the full TeX bundle, its CommonHTML fonts, and the small components the
-# context menu loads on demand. The speech engine (sre, ~20 MB) is left out.
-MATHJAX_PARTS = ("tex-chtml-full.js", "output/chtml/fonts/woff-v2", "ui", "a11y/assistive-mml.js",
-                 "input/tex/extensions")
+# MathJax 3 as separate components, loaded by startup.js only on pages with math: the TeX input
+# (extensions autoload on demand), CommonHTML output and its fonts. About 0.55 MB against the
+# 1.3 MB of the combined tex-chtml-full bundle; no menu, no speech engine.
+MATHJAX_PARTS = ("startup.js", "input/tex.js", "input/tex/extensions", "output/chtml.js",
+                 "output/chtml/fonts/tex.js", "output/chtml/fonts/woff-v2")
+UNWRITTEN = " (unwritten)"
+MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<href>[^)\s#:]+\.md)(?P<anchor>#[^)\s]*)?\)(?!\{)")
 
 
 def _mathjax_root() -> Path:
@@ -59,14 +76,42 @@ def _test_line(path: str, name: str) -> int | None:
     return None
 
 
-def link_tests(markdown: str, repo_url: str, page: str) -> str:
-    """Replace ``test:`` links with links to the test's source line; fail if it is missing."""
+def build_commit(repo_root: Path = REPO_ROOT) -> str:
+    """The commit the site is built from, so test links point at the lines that were built.
+
+    ``main`` only when the build does not run in a git checkout (a source tarball, say).
+    """
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "HEAD"], cwd=repo_root,
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "main"
+    sha = proc.stdout.strip()
+    return sha if proc.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", sha) else "main"
+
+
+def _describe_test(name: str) -> str:
+    """``test_first_step_is_lr`` -> ``first step is lr``: a link text that says what it proves."""
+    return name.removeprefix("test_").replace("_", " ")
+
+
+def link_tests(markdown: str, repo_url: str, page: str, commit: str = "main") -> str:
+    """Replace ``test:`` links with links to the test's source line at ``commit``.
+
+    The build fails if the test does not exist. A link whose text is just "test" gets the test's
+    name as its text, so a reader (and a screen reader) knows what it proves.
+    """
 
     def replace(match: re.Match) -> str:
         line = _test_line(match["path"], match["name"])
         if line is None:
             raise PluginError(f"{page}: links to {match['path']}::{match['name']}, which does not exist")
-        return f"]({repo_url.rstrip('/')}/blob/main/{match['path']}#L{line})"
+        text = match["text"]
+        if text.strip().lower() == "test":
+            text = "test: " + _describe_test(match["name"])
+        url = f"{repo_url.rstrip('/')}/blob/{commit}/{match['path']}#L{line}"
+        where = f"{match['path']}::{match['name']}"
+        return f'[{text}]({url} "{where}"){{ .dl-test-link }}'
 
     return TEST_LINK.sub(replace, markdown)
 
@@ -112,7 +157,8 @@ def question_index(nav: list, docs_dir: Path) -> str:
         sections.append(f"## {part}\n\n" + "\n".join(rows))
     summary = (f'<p class="dl-progress"><strong>{answered} of {total}</strong> questions answered, '
                f"and {extras_done} of {extras} extra pages written.</p>")
-    return summary + "\n\n" + "\n\n".join(sections)
+    return (summary + '\n\n<div class="dl-index" markdown>\n\n' + "\n\n".join(sections)
+            + "\n\n</div>")
 
 
 def figure_gallery(nav: list, docs_dir: Path) -> str:
@@ -142,13 +188,147 @@ def _nav_pages(nav):
             yield value
 
 
+@cache
+def _commit() -> str:
+    return build_commit()
+
+
 def on_page_markdown(markdown, page, config, files):
     uri = page.file.src_uri
-    markdown = link_tests(markdown, config["extra"]["repository"], uri)
+    markdown = link_tests(markdown, config["extra"]["repository"], uri, _commit())
     markdown = _difficulty_tag(markdown, page.meta, uri)
     docs_dir = Path(config["docs_dir"])
+    states = _states(docs_dir, config["nav"])
+    _remember_titles(config["nav"])
+    if QUESTION_INDEX_MARKER not in markdown:
+        markdown = mark_unwritten_links(markdown, uri, states)
+    if _is_unwritten(page.meta):
+        markdown = markdown.rstrip("\n") + "\n" + nearest_written(page.meta, uri, states)
     if QUESTION_INDEX_MARKER in markdown:
         markdown = markdown.replace(QUESTION_INDEX_MARKER, question_index(config["nav"], docs_dir))
     if FIGURE_GALLERY_MARKER in markdown:
         markdown = markdown.replace(FIGURE_GALLERY_MARKER, figure_gallery(config["nav"], docs_dir))
     return markdown
+
+
+# ---------------------------------------------------------------- unwritten pages
+
+
+def _is_unwritten(meta: dict) -> bool:
+    return meta.get("state") == "todo"
+
+
+def _states(docs_dir: Path, nav: list) -> dict[str, bool]:
+    """uri -> True if the page is a written answer, False if it is marked unwritten."""
+    out = {}
+    for uri in _nav_pages(nav):
+        if uri.endswith(".md") and (docs_dir / uri).is_file():
+            _, meta, _ = _read_page(docs_dir, uri)
+            if "state" in meta:
+                out[uri] = not _is_unwritten(meta)
+    return out
+
+
+def on_nav(nav, config, files):
+    """Unwritten pages say so in their title: the sidebar, the phone drawer and prev/next links."""
+    states = _states(Path(config["docs_dir"]), config["nav"])
+    for page in nav.pages:
+        if states.get(page.file.src_uri) is False and not (page.title or "").endswith(UNWRITTEN):
+            page.title = f"{page.title}{UNWRITTEN}"
+    return nav
+
+
+def mark_unwritten_links(markdown: str, page_uri: str, states: dict[str, bool]) -> str:
+    """Give every Markdown link to an unwritten page the class ``dl-unwritten`` and a tooltip."""
+
+    def replace(match: re.Match) -> str:
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page_uri), match["href"]))
+        if states.get(target) is not False:
+            return match.group(0)
+        return match.group(0) + '{ .dl-unwritten title="Not written yet" }'
+
+    return MD_LINK.sub(replace, markdown)
+
+
+def nearest_written(meta: dict, page_uri: str, states: dict[str, bool]) -> str:
+    """The list of written answers an unwritten page points readers to (front matter ``nearest``)."""
+    nearest = meta.get("nearest")
+    if not isinstance(nearest, list) or not nearest:
+        raise PluginError(f"{page_uri}: an unwritten page needs a 'nearest' list of written pages")
+    items = []
+    for uri in nearest:
+        if states.get(uri) is not True:
+            raise PluginError(f"{page_uri}: 'nearest' entry {uri!r} is not a written page")
+        href = posixpath.relpath(uri, posixpath.dirname(page_uri) or ".")
+        items.append(f"- [{_nav_title(uri)}]({href})")
+    return ("\n\n**Written answers nearest this topic:**\n\n" + "\n".join(items) + "\n")
+
+
+_TITLES: dict[str, str] = {}
+
+
+def _nav_title(uri: str) -> str:
+    return _TITLES.get(uri, uri)
+
+
+def _remember_titles(nav: list) -> None:
+    for entry in nav:
+        if isinstance(entry, dict):
+            (title, value), = entry.items()
+            if isinstance(value, list):
+                _remember_titles(value)
+            else:
+                _TITLES[value] = title
+
+
+# ---------------------------------------------------------------- search, figures, scripts
+
+FIGURE_IMG = re.compile(
+    r'<img (?P<attrs>[^>]*?src="(?P<src>[^"#]*generated/figures/[\w.-]+\.svg)(?:#[\w-]+)?"[^>]*?)\s*/?>'
+)
+CODE_BLOCK = re.compile(r'<div class="language-(?P<lang>[\w-]+) highlight">')
+NOTEBOOK_SCRIPTS = re.compile(
+    r'<script type="text/x-mathjax-config">.*?</script>'   # nbconvert's MathJax 2 set-up
+    r'|<script src="">\s*</script>'                         # an empty MathJax URL
+    r'|<script type="module">(?:(?!</script>).)*?cdnjs\.cloudflare\.com.*?</script>',  # mermaid CDN
+    re.S,
+)
+
+
+def on_page_content(html, page, config, files):
+    # Code is not indexed: readers search for concepts, and code was 60% of the index.
+    html = CODE_BLOCK.sub(lambda m: m.group(0)[:-1] + " data-search-exclude>", html)
+    html = html.replace('<span class="dl-difficulty ', '<span data-search-exclude class="dl-difficulty ')
+
+    def figure(match: re.Match) -> str:
+        attrs = match["attrs"]
+        if "loading=" not in attrs:
+            attrs += ' loading="lazy"'
+        return (f'<a class="dl-figure-link" href="{match["src"]}" title="Open the figure full size">'
+                f"<img {attrs}></a>")
+
+    return FIGURE_IMG.sub(figure, html)
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri.endswith(".ipynb"):
+        output = NOTEBOOK_SCRIPTS.sub("", output)
+    return output
+
+
+def search_previews(index: dict) -> dict:
+    """Make each answer page's search preview its 30-second answer, not the difficulty tag."""
+    answers = {d["location"].split("#")[0]: d["text"] for d in index["docs"]
+               if d["location"].endswith("#answer-in-30-seconds")}
+    for doc in index["docs"]:
+        if "#" not in doc["location"] and doc["location"] in answers:
+            doc["text"] = answers[doc["location"]]
+    return index
+
+
+@event_priority(-100)   # after Material's search plugin has written the index
+def on_post_build(config):
+    path = Path(config["site_dir"]) / "search" / "search_index.json"
+    if path.is_file():
+        index = search_previews(json.loads(path.read_text(encoding="utf-8")))
+        path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

@@ -1,58 +1,44 @@
-r"""AdaGrad as a drop-in ``torch.optim.Optimizer``: a readable loop and a multi-tensor fast path.
+r"""AdaGrad as a drop-in ``torch.optim.Optimizer``: a readable and a multi-tensor path.
 
 $$v_t = v_{t-1} + g_t^2, \qquad \eta_t = \frac{\eta}{1 + (t-1)\,\delta}, \qquad
 \theta_t = \theta_{t-1} - \eta_t\, \frac{g_t}{\sqrt{v_t} + \epsilon}$$
 
-$v$ sums every squared gradient ever seen, so each coordinate's step only shrinks: large for
-rarely-updated coordinates, small for frequent ones. Same keyword names, defaults, state keys
-and update order as ``torch.optim.Adagrad``; the tests check both follow the same trajectory in
-float64.
+$v$ sums every squared gradient ever seen, so each coordinate's step only shrinks: large
+for rarely-updated coordinates, small for frequent ones. Same keyword names, defaults,
+state keys and update order as ``torch.optim.Adagrad``; the tests check both paths
+against torch's in float64, float32, float16 and bfloat16.
 
-Reference: Duchi, Hazan & Singer (2011), *Adaptive Subgradient Methods for Online Learning and
-Stochastic Optimization*.
+Reference: Duchi, Hazan & Singer (2011), *Adaptive Subgradient Methods for Online
+Learning and Stochastic Optimization*, JMLR 12.
 """
 
+# --8<-- [start:imports]
 import numbers
 
 import torch
 
+# --8<-- [end:imports]
+
 
 # --8<-- [start:torch]
 class Adagrad(torch.optim.Optimizer):
-    r"""AdaGrad: per-coordinate steps scaled by the root of the summed squared gradients.
+    """AdaGrad (Duchi et al., 2011): arguments, defaults, state as torch.optim.Adagrad.
 
-    $$v_t = v_{t-1} + g_t^2, \quad
-    \theta_t = \theta_{t-1} - \frac{\eta}{1 + (t-1)\delta}\, \frac{g_t}{\sqrt{v_t} + \epsilon}$$
-
-    with $v_0$ = ``initial_accumulator_value`` and
-    $g_t = \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}$.
-
-    Args:
-        params: iterable of tensors or of dicts defining parameter groups.
-        lr: learning rate $\eta \ge 0$.
-        lr_decay: $\delta \ge 0$, divides the learning rate by $1 + (t-1)\delta$.
-        weight_decay: $\lambda \ge 0$, an L2 penalty added to the gradient.
-        initial_accumulator_value: $v_0 \ge 0$, the starting value of the sum.
-        eps: $\epsilon \ge 0$, added to $\sqrt{v_t}$.
-        foreach: ``True`` runs the multi-tensor path (``torch._foreach_*``), ``False`` the
-            per-tensor loop; ``None`` picks foreach when every parameter is on CUDA or the group
-            holds at least 16 tensors (there, per-tensor Python overhead dominates).
-        maximize: ascend the objective instead of descending it.
-
-    Sparse gradients (which ``torch.optim.Adagrad`` accepts) and complex parameters are rejected;
-    ``fused`` is not offered. State is created at the first step, not in the constructor.
-
-    State per parameter, under ``torch.optim.Adagrad``'s keys so that state dicts load
-    either way: ``step`` ($t$), ``sum`` ($v$).
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
+    Not offered (a clear error): fused, differentiable, sparse gradients (which
+    torch.optim.Adagrad accepts), complex parameters. State, created at the first
+    step: step, sum (v).
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, foreach=None, *, maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *,
+                 maximize=False, differentiable=False, fused=None):
         _check_real("lr", lr)
         _check_real("lr_decay", lr_decay)
         _check_real("weight_decay", weight_decay)
         _check_real("initial_accumulator_value", initial_accumulator_value)
         _check_real("eps", eps)
+        _reject_unoffered(differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         foreach=foreach, maximize=maximize)
@@ -60,17 +46,18 @@ class Adagrad(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """Update every parameter that has a gradient; return closure() if given."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads, states = self._gather(group)
+            params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            options = dict(lr=group["lr"], lr_decay=group["lr_decay"], eps=group["eps"],
-                           weight_decay=group["weight_decay"], maximize=group["maximize"])
+            options = dict(lr=_check_lr(group["lr"]), lr_decay=group["lr_decay"],
+                           eps=group["eps"], weight_decay=group["weight_decay"],
+                           maximize=group["maximize"])
             if _use_foreach(group["foreach"], params):
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _adagrad_foreach(*bucket, **options)
@@ -78,29 +65,12 @@ class Adagrad(torch.optim.Optimizer):
                 _adagrad_loop(params, grads, states, **options)
         return loss
 
-    def _gather(self, group):
-        """Parameters with a gradient, their gradients and their (lazily created) state."""
-        params, grads, states = [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue                                    # frozen or unused: skip, like torch
-            if p.grad.is_sparse:
-                raise RuntimeError("Adagrad here does not support sparse gradients; "
-                                   "use torch.optim.Adagrad for those")
-            if p.is_complex():
-                raise TypeError("Adagrad here supports real parameters only; "
-                                "use torch.optim.Adagrad")
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
-                                               memory_format=torch.preserve_format)
-            elif torch.is_tensor(state["step"]):
-                state["step"] = int(state["step"].item())  # state loaded from torch.optim
-            params.append(p)
-            grads.append(p.grad)
-            states.append(state)
-        return params, grads, states
+    def __setstate__(self, state):
+        """Add the group keys that checkpoints of older torch lack, as torch does."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in _LATER_KEYS.items():
+                group.setdefault(key, value)
 
 
 # --8<-- [start:step]
@@ -116,38 +86,45 @@ def _adagrad_loop(params, grads, states, *, lr, lr_decay, eps, weight_decay, max
             g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
         lr_t = lr / (1 + (t - 1) * lr_decay)                # optional 1/t decay of eta
         v.addcmul_(g, g)                                    # v = v + g^2, never forgets
-        p.addcdiv_(g, v.sqrt().add_(eps), value=-lr_t)      # theta -= eta_t g / (sqrt(v) + eps)
+        p.addcdiv_(g, v.sqrt().add_(eps), value=-lr_t)  # eta_t g / (sqrt(v) + eps)
 # --8<-- [end:step]
+# --8<-- [end:torch]
 
 
-def _adagrad_foreach(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize):
-    """The same update on lists of tensors, one ``torch._foreach_*`` call per line."""
+# --8<-- [start:foreach]
+def _adagrad_foreach(params, grads, states, *, lr, lr_decay, eps, weight_decay,
+                     maximize):
+    """The same update on lists of tensors, one torch._foreach_* call per line."""
     for state in states:
         state["step"] += 1
     v = [state["sum"] for state in states]
     if maximize:
-        grads = torch._foreach_neg(grads)                   # a copy: p.grad is never modified
+        grads = torch._foreach_neg(grads)               # a copy: p.grad is untouched
     if weight_decay != 0:
         if maximize:
-            torch._foreach_add_(grads, params, alpha=weight_decay)   # grads is already a copy
+            torch._foreach_add_(grads, params, alpha=weight_decay)   # already a copy
         else:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
     torch._foreach_addcmul_(v, grads, grads)
     denom = torch._foreach_sqrt(v)
     torch._foreach_add_(denom, eps)
     minus_lr_t = [-lr / (1 + (state["step"] - 1) * lr_decay) for state in states]
-    torch._foreach_addcdiv_(params, grads, denom, minus_lr_t)
+    if maximize or weight_decay != 0:
+        torch._foreach_mul_(grads, minus_lr_t)          # grads is already a copy
+    else:
+        grads = torch._foreach_mul(grads, minus_lr_t)   # (torch's order of operations)
+    torch._foreach_addcdiv_(params, grads, denom)
 
 
 def _use_foreach(foreach, params):
-    """Resolve ``foreach=None``: multi-tensor on CUDA, or when there are many tensors."""
+    """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
         return bool(foreach)
     return all(p.is_cuda for p in params) or len(params) >= 16
 
 
 def _split_by_device_and_dtype(params, grads, states):
-    """Buckets of (params, grads, states) sharing a device and dtype, as foreach kernels need."""
+    """Buckets of (params, grads, states) on one device and dtype, as foreach needs."""
     buckets = {}
     for p, g, state in zip(params, grads, states, strict=True):
         bucket = buckets.setdefault((p.device, p.dtype), ([], [], []))
@@ -155,16 +132,63 @@ def _split_by_device_and_dtype(params, grads, states):
         bucket[1].append(g)
         bucket[2].append(state)
     return list(buckets.values())
+# --8<-- [end:foreach]
+
+
+# --8<-- [start:checks]
+# Group keys torch added over the years, with the values torch fills in for old
+# checkpoints (see __setstate__).
+_LATER_KEYS = dict(foreach=None, maximize=False, differentiable=False, fused=None)
+
+
+def _gather(state_of, group):
+    """Parameters with a gradient, their gradients and their (lazily created) state."""
+    params, grads, states = [], [], []
+    for p in group["params"]:
+        if p.grad is None:
+            continue                                    # frozen or unused: skip
+        if p.grad.is_sparse:
+            raise RuntimeError("Adagrad here does not support sparse gradients; "
+                               "use torch.optim.Adagrad for those")
+        if p.is_complex():
+            raise TypeError("Adagrad here supports real parameters only; "
+                            "use torch.optim.Adagrad")
+        state = state_of[p]
+        if not state:
+            state["step"] = 0
+            state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
+                                           memory_format=torch.preserve_format)
+        elif torch.is_tensor(state["step"]):
+            state["step"] = int(state["step"].item())  # state loaded from torch.optim
+        params.append(p)
+        grads.append(p.grad)
+        states.append(state)
+    return params, grads, states
+
+
+def _check_lr(lr):
+    """A one-element tensor lr works on both paths, as in torch.optim.Adagrad."""
+    if torch.is_tensor(lr) and lr.numel() != 1:
+        raise ValueError(f"a tensor lr must have one element, got {tuple(lr.shape)}")
+    return lr.squeeze() if torch.is_tensor(lr) else lr
 
 
 def _check_real(name, value, low=0.0, high=None):
-    """TypeError unless ``value`` is a real number; ValueError unless low <= value (< high)."""
+    """TypeError unless value is a real number; ValueError unless in [low, high)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not value >= low or (high is not None and not value < high):
         rule = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{name} must be {rule}, got {value}")
-# --8<-- [end:torch]
+
+
+def _reject_unoffered(**options):
+    """torch.optim options this class does not implement: an error if one is set."""
+    for name, value in options.items():
+        if value:
+            raise ValueError(f"{name}={value!r} is not offered here; "
+                             "use torch.optim for it")
+# --8<-- [end:checks]
 
 
 if __name__ == "__main__":

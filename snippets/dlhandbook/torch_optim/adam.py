@@ -1,63 +1,45 @@
-r"""Adam as a drop-in ``torch.optim.Optimizer``: a readable loop and a multi-tensor fast path.
+r"""Adam as a drop-in ``torch.optim.Optimizer``: a readable loop, a multi-tensor path.
 
-$$m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t, \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2$$
+$$m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t, \qquad
+v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2$$
 
 $$\hat m_t = \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}, \qquad
 \theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}$$
 
-Same keyword names, defaults, state keys and update order as ``torch.optim.Adam``; the tests
-check that both follow the same trajectory in float64.
+with $g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}$ (L2, the default) or, with
+``decoupled_weight_decay=True``, $g_t = \nabla f(\theta_{t-1})$ and $\theta$ shrunk by
+$1 - \eta\lambda$ first (AdamW). Same keyword names, defaults, state keys and order of
+operations as ``torch.optim.Adam``: the code computes $\sqrt{v_t}/\sqrt{1-\beta_2^t}$,
+never $\hat v_t$ itself, which overflows float16 once $|g| \gtrsim 256$. The tests check
+both paths against torch's in float64, float32, float16 and bfloat16.
 
-Reference: Kingma & Ba (2015), *Adam: A Method for Stochastic Optimization*.
+Reference: Kingma & Ba (2015), *Adam: A Method for Stochastic Optimization*, ICLR.
 """
 
-import math
+# --8<-- [start:imports]
 import numbers
 
 import torch
 
+# --8<-- [end:imports]
+
 
 # --8<-- [start:torch]
 class Adam(torch.optim.Optimizer):
-    r"""Adam (Kingma & Ba, 2015), optionally AMSGrad, L2 or decoupled weight decay.
+    """Adam (Kingma & Ba, 2015): arguments, defaults and state as in torch.optim.Adam.
 
-    $$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
-    \quad \theta_t = \theta_{t-1} - \eta\,\hat m_t / (\sqrt{\hat v_t} + \epsilon)$$
-
-    with $\hat m_t = m_t / (1-\beta_1^t)$, $\hat v_t = v_t / (1-\beta_2^t)$ and
-    $g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}$ (L2 penalty, the Adam default).
-
-    Args:
-        params: iterable of tensors or of dicts defining parameter groups.
-        lr: learning rate $\eta \ge 0$.
-        betas: $(\beta_1, \beta_2)$, each in $[0, 1)$: decay rates of $m$ and $v$.
-        eps: $\epsilon \ge 0$, added to $\sqrt{\hat v_t}$ for numerical stability.
-        weight_decay: $\lambda \ge 0$. Added to the gradient (L2) unless
-            ``decoupled_weight_decay``, which shrinks $\theta$ by $1 - \eta\lambda$ instead (AdamW).
-        amsgrad: divide by the running maximum of $v$ (Reddi et al., 2018).
-        foreach: ``True`` runs the multi-tensor path (``torch._foreach_*``), ``False`` the
-            per-tensor loop; ``None`` picks foreach when every parameter is on CUDA or the group
-            holds at least 16 tensors (there, per-tensor Python overhead dominates).
-        maximize: ascend the objective instead of descending it.
-        decoupled_weight_decay: use AdamW's decoupled decay (Loshchilov & Hutter, 2019).
-
-    Sparse gradients and complex parameters are rejected; ``fused`` and ``capturable`` are
-    not offered (use ``torch.optim.Adam`` for those).
-
-    State per parameter, under ``torch.optim.Adam``'s keys so that state dicts load
-    either way: ``step`` ($t$), ``exp_avg`` ($m$), ``exp_avg_sq`` ($v$) and, with AMSGrad,
-    ``max_exp_avg_sq``.
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
+    Not offered (a clear error): fused, capturable, differentiable, sparse gradients,
+    complex parameters, a tensor lr with foreach (torch rejects that too).
+    State per parameter: step, exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (AMSGrad).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, foreach=None, maximize=False, decoupled_weight_decay=False):
-        _check_real("lr", lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        _check_real("betas[0]", betas[0], high=1.0)
-        _check_real("betas[1]", betas[1], high=1.0)
-        _check_real("eps", eps)
-        _check_real("weight_decay", weight_decay)
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        _check_args(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        _reject_unoffered(capturable=capturable, differentiable=differentiable,
+                          fused=fused)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
@@ -65,55 +47,40 @@ class Adam(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """Update every parameter that has a gradient; return closure() if given."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads, states = self._gather(group)
+            params, grads, states = _gather(self.state, group)
             if not params:
                 continue
+            foreach = _use_foreach(group["foreach"], params)
             beta1, beta2 = group["betas"]
-            options = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                           weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                           maximize=group["maximize"],
+            options = dict(lr=_check_lr(group["lr"], foreach), beta1=beta1,
+                           beta2=beta2, eps=group["eps"],
+                           weight_decay=group["weight_decay"],
+                           amsgrad=group["amsgrad"], maximize=group["maximize"],
                            decoupled_weight_decay=group["decoupled_weight_decay"])
-            if _use_foreach(group["foreach"], params):
+            if foreach:
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _adam_foreach(*bucket, **options)
             else:
                 _adam_loop(params, grads, states, **options)
         return loss
 
-    def _gather(self, group):
-        """Parameters with a gradient, their gradients and their (lazily created) state."""
-        params, grads, states = [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue                                    # frozen or unused: skip, like torch
-            if p.grad.is_sparse:
-                raise RuntimeError("Adam does not support sparse gradients")
-            if p.is_complex():
-                raise TypeError("Adam here supports real parameters only; use torch.optim.Adam")
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            elif torch.is_tensor(state["step"]):
-                state["step"] = int(state["step"].item())  # state loaded from torch.optim.Adam
-            if group["amsgrad"] and "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            params.append(p)
-            grads.append(p.grad)
-            states.append(state)
-        return params, grads, states
+    def __setstate__(self, state):
+        """Add the group keys that checkpoints of older torch lack, as torch does."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in _LATER_KEYS.items():
+                group.setdefault(key, value)
 
 
 # --8<-- [start:step]
-def _adam_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
-               maximize, decoupled_weight_decay):
+def _adam_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
+               amsgrad, maximize, decoupled_weight_decay):
     """The readable update, one parameter tensor at a time."""
     for p, g, state in zip(params, grads, states, strict=True):
         state["step"] += 1
@@ -123,35 +90,38 @@ def _adam_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, am
             g = -g
         if weight_decay != 0:
             if decoupled_weight_decay:
-                p.mul_(1 - lr * weight_decay)               # AdamW: shrink theta directly
+                p.mul_(1 - lr * weight_decay)               # AdamW: shrink theta
             else:
-                g = g.add(p, alpha=weight_decay)            # Adam: L2 term enters m and v
-        m.lerp_(g, 1 - beta1)                               # m = beta1 m + (1 - beta1) g
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)       # v = beta2 v + (1 - beta2) g^2
+                g = g.add(p, alpha=weight_decay)            # L2: enters m and v
+        m.lerp_(g, 1 - beta1)                           # m = beta1 m + (1 - beta1) g
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)   # v = beta2 v + (1 - beta2) g^2
         if amsgrad:
             v_max = state["max_exp_avg_sq"]
-            torch.maximum(v_max, v, out=v_max)              # the denominator never shrinks
+            torch.maximum(v_max, v, out=v_max)          # the denominator never shrinks
             v = v_max
-        m_hat = m / (1 - beta1**t)                          # undo the bias towards m_0 = 0
-        v_hat = v / (1 - beta2**t)
-        p.addcdiv_(m_hat, v_hat.sqrt_().add_(eps), value=-lr)
+        bias1, bias2 = 1 - beta1**t, 1 - beta2**t       # undo the zero start of m, v
+        # sqrt(v_hat) as sqrt(v) / sqrt(bias2): v / bias2 can overflow in float16
+        denom = (v.sqrt() / bias2**0.5).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / bias1)         # theta -= lr m_hat / denom
 # --8<-- [end:step]
+# --8<-- [end:torch]
 
 
-def _adam_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
-                  maximize, decoupled_weight_decay):
-    """The same update on lists of tensors, one ``torch._foreach_*`` call per line."""
+# --8<-- [start:foreach]
+def _adam_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
+                  amsgrad, maximize, decoupled_weight_decay):
+    """The same update on lists of tensors, one torch._foreach_* call per line."""
     for state in states:
         state["step"] += 1
     m = [state["exp_avg"] for state in states]
     v = [state["exp_avg_sq"] for state in states]
     if maximize:
-        grads = torch._foreach_neg(grads)                   # a copy: p.grad is never modified
+        grads = torch._foreach_neg(grads)               # a copy: p.grad is untouched
     if weight_decay != 0:
         if decoupled_weight_decay:
             torch._foreach_mul_(params, 1 - lr * weight_decay)
         elif maximize:
-            torch._foreach_add_(grads, params, alpha=weight_decay)   # grads is already a copy
+            torch._foreach_add_(grads, params, alpha=weight_decay)   # already a copy
         else:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
     torch._foreach_lerp_(m, grads, 1 - beta1)
@@ -161,25 +131,25 @@ def _adam_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
         v_max = [state["max_exp_avg_sq"] for state in states]
         torch._foreach_maximum_(v_max, v)
         v = v_max
-    # eta m_hat / (sqrt(v_hat) + eps) = (eta sqrt(b2) / b1) m / (sqrt(v) + eps sqrt(b2)) with
-    # b1 = 1 - beta1^t, b2 = 1 - beta2^t: the same update with one pass fewer over the tensors.
+    # lr m_hat / (sqrt(v_hat) + eps) = (lr s / b1) m / (sqrt(v) + eps s), with
+    # b1 = 1 - beta1^t and s = sqrt(1 - beta2^t): one pass fewer over the tensors.
     b1 = [1 - beta1 ** state["step"] for state in states]
-    b2_sqrt = [math.sqrt(1 - beta2 ** state["step"]) for state in states]
+    s = [(1 - beta2 ** state["step"]) ** 0.5 for state in states]
     denom = torch._foreach_sqrt(v)
-    torch._foreach_add_(denom, [eps * s for s in b2_sqrt])
-    step_sizes = [-lr * s / b for s, b in zip(b2_sqrt, b1, strict=True)]
+    torch._foreach_add_(denom, [eps * s_i for s_i in s])
+    step_sizes = [-lr * s_i / b1_i for s_i, b1_i in zip(s, b1, strict=True)]
     torch._foreach_addcdiv_(params, m, denom, step_sizes)
 
 
 def _use_foreach(foreach, params):
-    """Resolve ``foreach=None``: multi-tensor on CUDA, or when there are many tensors."""
+    """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
         return bool(foreach)
     return all(p.is_cuda for p in params) or len(params) >= 16
 
 
 def _split_by_device_and_dtype(params, grads, states):
-    """Buckets of (params, grads, states) sharing a device and dtype, as foreach kernels need."""
+    """Buckets of (params, grads, states) on one device and dtype, as foreach needs."""
     buckets = {}
     for p, g, state in zip(params, grads, states, strict=True):
         bucket = buckets.setdefault((p.device, p.dtype), ([], [], []))
@@ -187,16 +157,84 @@ def _split_by_device_and_dtype(params, grads, states):
         bucket[1].append(g)
         bucket[2].append(state)
     return list(buckets.values())
+# --8<-- [end:foreach]
+
+
+# --8<-- [start:checks]
+# Group keys torch added over the years, with the values torch fills in for old
+# checkpoints (see __setstate__).
+_LATER_KEYS = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                   differentiable=False, fused=None, decoupled_weight_decay=False)
+
+
+def _gather(state_of, group):
+    """Parameters with a gradient, their gradients and their (lazily created) state."""
+    params, grads, states = [], [], []
+    for p in group["params"]:
+        if p.grad is None:
+            continue                                    # frozen or unused: skip
+        if p.grad.is_sparse:
+            raise RuntimeError("Adam does not support sparse gradients")
+        if p.is_complex():
+            raise TypeError("Adam here supports real parameters only; "
+                            "use torch.optim.Adam")
+        state = state_of[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p,
+                                                   memory_format=torch.preserve_format)
+        elif torch.is_tensor(state["step"]):
+            state["step"] = int(state["step"].item())   # loaded from torch.optim.Adam
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = torch.zeros_like(
+                p, memory_format=torch.preserve_format)
+        params.append(p)
+        grads.append(p.grad)
+        states.append(state)
+    return params, grads, states
+
+
+def _check_lr(lr, foreach):
+    """A one-element tensor lr works on the loop path; foreach rejects it, as torch."""
+    if not torch.is_tensor(lr):
+        return lr
+    if lr.numel() != 1:
+        raise ValueError(f"a tensor lr must have one element, got {tuple(lr.shape)}")
+    if foreach:
+        raise RuntimeError("lr as a Tensor is not supported with foreach=True (as in "
+                           "torch.optim.Adam without capturable); use foreach=False or "
+                           "a float lr")
+    return lr.squeeze()
+
+
+def _check_args(*, lr, betas, eps, weight_decay):
+    """Clear errors, naming the argument, for values torch.optim.Adam rejects."""
+    _check_real("lr", lr)
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    _check_real("betas[0]", betas[0], high=1.0)
+    _check_real("betas[1]", betas[1], high=1.0)
+    _check_real("eps", eps)
+    _check_real("weight_decay", weight_decay)
 
 
 def _check_real(name, value, low=0.0, high=None):
-    """TypeError unless ``value`` is a real number; ValueError unless low <= value (< high)."""
+    """TypeError unless value is a real number; ValueError unless in [low, high)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not value >= low or (high is not None and not value < high):
         rule = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{name} must be {rule}, got {value}")
-# --8<-- [end:torch]
+
+
+def _reject_unoffered(**options):
+    """torch.optim options this class does not implement: an error if one is set."""
+    for name, value in options.items():
+        if value:
+            raise ValueError(f"{name}={value!r} is not offered here; "
+                             "use torch.optim for it")
+# --8<-- [end:checks]
 
 
 if __name__ == "__main__":

@@ -9,54 +9,36 @@ Momentum: $b_t = \mu\, b_{t-1} + g_t / (\sqrt{v_t} + \epsilon)$ and
 $\theta_t = \theta_{t-1} - \eta\, b_t$.
 No bias correction: $v_0 = 0$, so the first steps are larger than $\eta$.
 
-Same keyword names, defaults, state keys and update order as ``torch.optim.RMSprop``; the
-tests check both follow the same trajectory in float64.
+Same keyword names, defaults, state keys and update order as ``torch.optim.RMSprop``;
+the tests check both paths against torch's in float64, float32, float16 and bfloat16.
 
-Reference: Tieleman & Hinton (2012), *Lecture 6.5, rmsprop: Divide the gradient by a running
-average of its recent magnitude* (COURSERA: Neural Networks for Machine Learning); centred form
-from Graves (2013), *Generating Sequences With Recurrent Neural Networks*.
+Reference: Tieleman & Hinton (2012), *Lecture 6.5, rmsprop: Divide the gradient by a
+running average of its recent magnitude* (COURSERA: Neural Networks for Machine
+Learning); centred form from Graves (2013), *Generating Sequences With Recurrent Neural
+Networks*, arXiv:1308.0850.
 """
 
+# --8<-- [start:imports]
 import numbers
 
 import torch
 
+# --8<-- [end:imports]
+
 
 # --8<-- [start:torch]
 class RMSprop(torch.optim.Optimizer):
-    r"""RMSprop: divide the gradient by a running root-mean-square of recent gradients.
+    """RMSprop (plain, centred, momentum): arguments and state as torch.optim.RMSprop.
 
-    $$v_t = \alpha v_{t-1} + (1-\alpha) g_t^2, \quad
-    \theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{v_t} + \epsilon)$$
-
-    centred: denominator $\sqrt{v_t - m_t^2} + \epsilon$ with
-    $m_t = \alpha m_{t-1} + (1-\alpha) g_t$;
-    momentum: $b_t = \mu b_{t-1} + g_t / (\cdot)$, $\theta_t = \theta_{t-1} - \eta b_t$;
-    $g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}$.
-
-    Args:
-        params: iterable of tensors or of dicts defining parameter groups.
-        lr: learning rate $\eta \ge 0$.
-        alpha: $\alpha \in [0, 1]$, decay rate of the running averages.
-        eps: $\epsilon \ge 0$, added to the root mean square.
-        weight_decay: $\lambda \ge 0$, an L2 penalty added to the gradient.
-        momentum: $\mu \ge 0$, momentum on the normalised step.
-        centered: normalise by the estimated standard deviation instead of the RMS.
-        foreach: ``True`` runs the multi-tensor path (``torch._foreach_*``), ``False`` the
-            per-tensor loop; ``None`` picks foreach when every parameter is on CUDA or the group
-            holds at least 16 tensors (there, per-tensor Python overhead dominates).
-        maximize: ascend the objective instead of descending it.
-
-    Sparse gradients and complex parameters are rejected; ``capturable`` is not offered.
-    ``alpha`` must lie in $[0, 1]$ (``torch.optim.RMSprop`` only checks ``alpha >= 0``).
-
-    State per parameter, under ``torch.optim.RMSprop``'s keys so that state dicts load
-    either way: ``step`` ($t$), ``square_avg`` ($v$), ``grad_avg`` ($m$, centred) and
-    ``momentum_buffer`` ($b$).
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
+    Not offered (a clear error): capturable, differentiable, sparse gradients, complex
+    parameters. alpha must lie in [0, 1] (torch only checks alpha >= 0). State per
+    parameter: step, square_avg (v), grad_avg (m, centred), momentum_buffer (b).
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
+                 momentum=0, centered=False, *, capturable=False, foreach=None,
+                 maximize=False, differentiable=False):
         _check_real("lr", lr)
         _check_real("alpha", alpha)
         if alpha > 1:
@@ -64,6 +46,7 @@ class RMSprop(torch.optim.Optimizer):
         _check_real("eps", eps)
         _check_real("weight_decay", weight_decay)
         _check_real("momentum", momentum)
+        _reject_unoffered(capturable=capturable, differentiable=differentiable)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, foreach=foreach,
                         maximize=maximize)
@@ -71,17 +54,18 @@ class RMSprop(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """Update every parameter that has a gradient; return closure() if given."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads, states = self._gather(group)
+            params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            options = dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
-                           weight_decay=group["weight_decay"], momentum=group["momentum"],
+            options = dict(lr=_check_lr(group["lr"]), alpha=group["alpha"],
+                           eps=group["eps"], weight_decay=group["weight_decay"],
+                           momentum=group["momentum"],
                            centered=group["centered"], maximize=group["maximize"])
             if _use_foreach(group["foreach"], params):
                 for bucket in _split_by_device_and_dtype(params, grads, states):
@@ -90,36 +74,17 @@ class RMSprop(torch.optim.Optimizer):
                 _rmsprop_loop(params, grads, states, **options)
         return loss
 
-    def _gather(self, group):
-        """Parameters with a gradient, their gradients and their (lazily created) state."""
-        params, grads, states = [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue                                    # frozen or unused: skip, like torch
-            if p.grad.is_sparse:
-                raise RuntimeError("RMSprop does not support sparse gradients")
-            if p.is_complex():
-                raise TypeError("RMSprop here supports real parameters only; "
-                                "use torch.optim.RMSprop")
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            elif torch.is_tensor(state["step"]):
-                state["step"] = int(state["step"].item())  # state loaded from torch.optim
-            if group["momentum"] > 0 and "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if group["centered"] and "grad_avg" not in state:
-                state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            params.append(p)
-            grads.append(p.grad)
-            states.append(state)
-        return params, grads, states
+    def __setstate__(self, state):
+        """Add the group keys that checkpoints of older torch lack, as torch does."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in _LATER_KEYS.items():
+                group.setdefault(key, value)
 
 
 # --8<-- [start:step]
-def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, momentum, centered,
-                  maximize):
+def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, momentum,
+                  centered, maximize):
     """The readable update, one parameter tensor at a time."""
     for p, g, state in zip(params, grads, states, strict=True):
         state["step"] += 1
@@ -128,10 +93,10 @@ def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, moment
             g = -g
         if weight_decay != 0:
             g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
-        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)       # v = alpha v + (1 - alpha) g^2
+        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)   # v = alpha v + (1-alpha) g^2
         if centered:
             m = state["grad_avg"]
-            m.lerp_(g, 1 - alpha)                           # m = alpha m + (1 - alpha) g
+            m.lerp_(g, 1 - alpha)                       # m = alpha m + (1-alpha) g
             denom = v.addcmul(m, m, value=-1).sqrt_().add_(eps)   # sqrt(v - m^2) + eps
         else:
             denom = v.sqrt().add_(eps)                      # sqrt(v) + eps
@@ -142,19 +107,21 @@ def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, moment
         else:
             p.addcdiv_(g, denom, value=-lr)                 # theta -= eta g / denom
 # --8<-- [end:step]
+# --8<-- [end:torch]
 
 
+# --8<-- [start:foreach]
 def _rmsprop_foreach(params, grads, states, *, lr, alpha, eps, weight_decay, momentum,
                      centered, maximize):
-    """The same update on lists of tensors, one ``torch._foreach_*`` call per line."""
+    """The same update on lists of tensors, one torch._foreach_* call per line."""
     for state in states:
         state["step"] += 1
     v = [state["square_avg"] for state in states]
     if maximize:
-        grads = torch._foreach_neg(grads)                   # a copy: p.grad is never modified
+        grads = torch._foreach_neg(grads)               # a copy: p.grad is untouched
     if weight_decay != 0:
         if maximize:
-            torch._foreach_add_(grads, params, alpha=weight_decay)   # grads is already a copy
+            torch._foreach_add_(grads, params, alpha=weight_decay)   # already a copy
         else:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
     torch._foreach_mul_(v, alpha)
@@ -177,14 +144,14 @@ def _rmsprop_foreach(params, grads, states, *, lr, alpha, eps, weight_decay, mom
 
 
 def _use_foreach(foreach, params):
-    """Resolve ``foreach=None``: multi-tensor on CUDA, or when there are many tensors."""
+    """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
         return bool(foreach)
     return all(p.is_cuda for p in params) or len(params) >= 16
 
 
 def _split_by_device_and_dtype(params, grads, states):
-    """Buckets of (params, grads, states) sharing a device and dtype, as foreach kernels need."""
+    """Buckets of (params, grads, states) on one device and dtype, as foreach needs."""
     buckets = {}
     for p, g, state in zip(params, grads, states, strict=True):
         bucket = buckets.setdefault((p.device, p.dtype), ([], [], []))
@@ -192,16 +159,68 @@ def _split_by_device_and_dtype(params, grads, states):
         bucket[1].append(g)
         bucket[2].append(state)
     return list(buckets.values())
+# --8<-- [end:foreach]
+
+
+# --8<-- [start:checks]
+# Group keys torch added over the years, with the values torch fills in for old
+# checkpoints (see __setstate__).
+_LATER_KEYS = dict(momentum=0, centered=False, foreach=None, maximize=False,
+                   differentiable=False, capturable=False)
+
+
+def _gather(state_of, group):
+    """Parameters with a gradient, their gradients and their (lazily created) state."""
+    params, grads, states = [], [], []
+    for p in group["params"]:
+        if p.grad is None:
+            continue                                    # frozen or unused: skip
+        if p.grad.is_sparse:
+            raise RuntimeError("RMSprop does not support sparse gradients")
+        if p.is_complex():
+            raise TypeError("RMSprop here supports real parameters only; "
+                            "use torch.optim.RMSprop")
+        state = state_of[p]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = torch.zeros_like(
+                p, memory_format=torch.preserve_format)
+        elif torch.is_tensor(state["step"]):
+            state["step"] = int(state["step"].item())  # state loaded from torch.optim
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(
+                p, memory_format=torch.preserve_format)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        params.append(p)
+        grads.append(p.grad)
+        states.append(state)
+    return params, grads, states
+
+
+def _check_lr(lr):
+    """A one-element tensor lr works on both paths, as in torch.optim.RMSprop."""
+    if torch.is_tensor(lr) and lr.numel() != 1:
+        raise ValueError(f"a tensor lr must have one element, got {tuple(lr.shape)}")
+    return lr.squeeze() if torch.is_tensor(lr) else lr
 
 
 def _check_real(name, value, low=0.0, high=None):
-    """TypeError unless ``value`` is a real number; ValueError unless low <= value (< high)."""
+    """TypeError unless value is a real number; ValueError unless in [low, high)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not value >= low or (high is not None and not value < high):
         rule = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{name} must be {rule}, got {value}")
-# --8<-- [end:torch]
+
+
+def _reject_unoffered(**options):
+    """torch.optim options this class does not implement: an error if one is set."""
+    for name, value in options.items():
+        if value:
+            raise ValueError(f"{name}={value!r} is not offered here; "
+                             "use torch.optim for it")
+# --8<-- [end:checks]
 
 
 if __name__ == "__main__":

@@ -7,54 +7,38 @@ $$\theta_t = \theta_{t-1} - \eta\, b_t \qquad\text{or, with Nesterov,}\qquad
 \theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)$$
 
 Same keyword names, defaults, state keys and update order as ``torch.optim.SGD`` (whose
-momentum buffer starts at the first gradient and whose learning rate multiplies the buffer,
-not the gradient alone); the tests check both follow the same trajectory in float64.
+momentum buffer starts at the first gradient and whose learning rate multiplies the
+buffer, not the gradient alone); the tests check both paths against torch's in float64,
+float32, float16 and bfloat16.
 
-Reference: Sutskever, Martens, Dahl & Hinton (2013), *On the importance of initialization and
-momentum in deep learning*.
+Reference: Sutskever, Martens, Dahl & Hinton (2013), *On the importance of
+initialization and momentum in deep learning*, ICML.
 """
 
+# --8<-- [start:imports]
 import numbers
 
 import torch
 
+# --8<-- [end:imports]
+
 
 # --8<-- [start:torch]
 class SGD(torch.optim.Optimizer):
-    r"""Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
+    """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.
 
-    $$b_t = \mu\, b_{t-1} + (1-\tau)\, g_t, \quad b_1 = g_1, \quad
-    \theta_t = \theta_{t-1} - \eta\, b_t \;\text{ (Nesterov: } \eta\,(g_t + \mu b_t))$$
-
-    with $g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}$; $b$ is the momentum buffer.
-
-    Args:
-        params: iterable of tensors or of dicts defining parameter groups.
-        lr: learning rate $\eta \ge 0$.
-        momentum: $\mu \ge 0$; 0 is plain SGD and keeps no state.
-        dampening: $\tau$, scales down the new gradient's share of the buffer.
-        weight_decay: $\lambda \ge 0$, an L2 penalty added to the gradient.
-        nesterov: Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
-        maximize: ascend the objective instead of descending it.
-        foreach: ``True`` runs the multi-tensor path (``torch._foreach_*``), ``False`` the
-            per-tensor loop; ``None`` picks foreach when every parameter is on CUDA or the group
-            holds at least 16 tensors (there, per-tensor Python overhead dominates).
-
-    Sparse gradients are rejected (``torch.optim.SGD`` accepts them); ``fused`` is not offered.
-
-    State per parameter, under ``torch.optim.SGD``'s keys so that state dicts load
-    either way: ``momentum_buffer`` ($b$, only when ``momentum > 0``).
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
+    Not offered (a clear error): fused, differentiable, sparse gradients (which
+    torch.optim.SGD accepts). State per parameter: momentum_buffer (b), when
+    momentum > 0.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None):
-        _check_real("lr", lr)
-        _check_real("momentum", momentum)
-        _check_real("dampening", dampening, low=-float("inf"))
-        _check_real("weight_decay", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("nesterov=True needs momentum > 0 and dampening == 0, "
-                             f"got momentum={momentum}, dampening={dampening}")
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
+        _check_args(lr=lr, momentum=momentum, dampening=dampening,
+                    weight_decay=weight_decay, nesterov=nesterov)
+        _reject_unoffered(differentiable=differentiable, fused=fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach)
@@ -62,17 +46,18 @@ class SGD(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        """Update every parameter that has a gradient; return closure() if given."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            params, grads, states = self._gather(group)
+            params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            options = dict(lr=group["lr"], momentum=group["momentum"],
-                           dampening=group["dampening"], weight_decay=group["weight_decay"],
+            options = dict(lr=_check_lr(group["lr"]), momentum=group["momentum"],
+                           dampening=group["dampening"],
+                           weight_decay=group["weight_decay"],
                            nesterov=group["nesterov"], maximize=group["maximize"])
             if _use_foreach(group["foreach"], params):
                 for bucket in _split_by_device_and_dtype(params, grads, states):
@@ -81,19 +66,12 @@ class SGD(torch.optim.Optimizer):
                 _sgd_loop(params, grads, states, **options)
         return loss
 
-    def _gather(self, group):
-        """Parameters with a gradient, their gradients and their state dicts."""
-        params, grads, states = [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue                                    # frozen or unused: skip, like torch
-            if p.grad.is_sparse:
-                raise RuntimeError("SGD here does not support sparse gradients; "
-                                   "use torch.optim.SGD or torch.optim.SparseAdam")
-            params.append(p)
-            grads.append(p.grad)
-            states.append(self.state[p])                  # momentum_buffer appears on step 1
-        return params, grads, states
+    def __setstate__(self, state):
+        """Add the group keys that checkpoints of older torch lack, as torch does."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in _LATER_KEYS.items():
+                group.setdefault(key, value)
 
 
 # --8<-- [start:step]
@@ -110,20 +88,22 @@ def _sgd_loop(params, grads, states, *, lr, momentum, dampening, weight_decay, n
             if b is None:
                 b = state["momentum_buffer"] = g.clone()    # b_1 = g_1
             else:
-                b.mul_(momentum).add_(g, alpha=1 - dampening)   # b = mu b + (1 - tau) g
-            g = g.add(b, alpha=momentum) if nesterov else b     # look ahead, or follow b
-        p.add_(g, alpha=-lr)                                # theta = theta - eta * step
+                b.mul_(momentum).add_(g, alpha=1 - dampening)   # mu b + (1 - tau) g
+            g = g.add(b, alpha=momentum) if nesterov else b     # look ahead, or b
+        p.add_(g, alpha=-lr)                                # theta -= eta * step
 # --8<-- [end:step]
+# --8<-- [end:torch]
 
 
-def _sgd_foreach(params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov,
-                 maximize):
-    """The same update on lists of tensors, one ``torch._foreach_*`` call per line."""
+# --8<-- [start:foreach]
+def _sgd_foreach(params, grads, states, *, lr, momentum, dampening, weight_decay,
+                 nesterov, maximize):
+    """The same update on lists of tensors, one torch._foreach_* call per line."""
     if maximize:
-        grads = torch._foreach_neg(grads)                   # a copy: p.grad is never modified
+        grads = torch._foreach_neg(grads)               # a copy: p.grad is untouched
     if weight_decay != 0:
         if maximize:
-            torch._foreach_add_(grads, params, alpha=weight_decay)   # grads is already a copy
+            torch._foreach_add_(grads, params, alpha=weight_decay)   # already a copy
         else:
             grads = torch._foreach_add(grads, params, alpha=weight_decay)
     if momentum != 0:
@@ -144,14 +124,14 @@ def _sgd_foreach(params, grads, states, *, lr, momentum, dampening, weight_decay
 
 
 def _use_foreach(foreach, params):
-    """Resolve ``foreach=None``: multi-tensor on CUDA, or when there are many tensors."""
+    """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
         return bool(foreach)
     return all(p.is_cuda for p in params) or len(params) >= 16
 
 
 def _split_by_device_and_dtype(params, grads, states):
-    """Buckets of (params, grads, states) sharing a device and dtype, as foreach kernels need."""
+    """Buckets of (params, grads, states) on one device and dtype, as foreach needs."""
     buckets = {}
     for p, g, state in zip(params, grads, states, strict=True):
         bucket = buckets.setdefault((p.device, p.dtype), ([], [], []))
@@ -159,16 +139,65 @@ def _split_by_device_and_dtype(params, grads, states):
         bucket[1].append(g)
         bucket[2].append(state)
     return list(buckets.values())
+# --8<-- [end:foreach]
+
+
+# --8<-- [start:checks]
+# Group keys torch added over the years, with the values torch fills in for old
+# checkpoints (see __setstate__).
+_LATER_KEYS = dict(nesterov=False, maximize=False, foreach=None, differentiable=False,
+                   fused=False)
+
+
+def _gather(state_of, group):
+    """Parameters with a gradient, their gradients and their state dicts."""
+    params, grads, states = [], [], []
+    for p in group["params"]:
+        if p.grad is None:
+            continue                                    # frozen or unused: skip
+        if p.grad.is_sparse:
+            raise RuntimeError("SGD here does not support sparse gradients; "
+                               "use torch.optim.SGD or torch.optim.SparseAdam")
+        params.append(p)
+        grads.append(p.grad)
+        states.append(state_of[p])                      # momentum_buffer: on step 1
+    return params, grads, states
+
+
+def _check_lr(lr):
+    """A one-element tensor lr works on both paths, as in torch.optim.SGD."""
+    if torch.is_tensor(lr) and lr.numel() != 1:
+        raise ValueError(f"a tensor lr must have one element, got {tuple(lr.shape)}")
+    return lr.squeeze() if torch.is_tensor(lr) else lr
+
+
+def _check_args(*, lr, momentum, dampening, weight_decay, nesterov):
+    """Clear errors, naming the argument, for values torch.optim.SGD rejects."""
+    _check_real("lr", lr)
+    _check_real("momentum", momentum)
+    _check_real("dampening", dampening, low=-float("inf"))
+    _check_real("weight_decay", weight_decay)
+    if nesterov and (momentum <= 0 or dampening != 0):
+        raise ValueError("nesterov=True needs momentum > 0 and dampening == 0, "
+                         f"got momentum={momentum}, dampening={dampening}")
 
 
 def _check_real(name, value, low=0.0, high=None):
-    """TypeError unless ``value`` is a real number; ValueError unless low <= value (< high)."""
+    """TypeError unless value is a real number; ValueError unless in [low, high)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     if not value >= low or (high is not None and not value < high):
         rule = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{name} must be {rule}, got {value}")
-# --8<-- [end:torch]
+
+
+def _reject_unoffered(**options):
+    """torch.optim options this class does not implement: an error if one is set."""
+    for name, value in options.items():
+        if value:
+            raise ValueError(f"{name}={value!r} is not offered here; "
+                             "use torch.optim for it")
+# --8<-- [end:checks]
 
 
 if __name__ == "__main__":
