@@ -64,6 +64,39 @@ def test_bias_correction_matters_only_early():
     t = np.arange(1, 5001)
     np.testing.assert_allclose(step_off, 1e-3 * (1 - 0.9**t) / np.sqrt(1 - 0.999**t), rtol=1e-6)
     assert step_off.max() > 6e-3 and abs(step_off[-1] / 1e-3 - 1) < 0.01
+    assert np.argmax(step_off) == 11                    # the peak is at t = 12
+    assert 6.5e-3 < step_off.max() < 6.6e-3             # 6.57 lr
+
+
+def _adam_eps_hat(theta, g, state, t, lr, betas, eps_hat):
+    # Kingma & Ba's "efficient" ordering (TF1 / Keras): the bias corrections are folded
+    # into the step size and eps_hat is added to sqrt(v), not to sqrt(v_hat).
+    m, v = state
+    m = betas[0] * m + (1 - betas[0]) * g
+    v = betas[1] * v + (1 - betas[1]) * g * g
+    lr_t = lr * np.sqrt(1 - betas[1] ** t) / (1 - betas[0] ** t)
+    return theta - lr_t * m / (np.sqrt(v) + eps_hat), (m, v)
+
+
+@pytest.mark.parametrize("eps_hat", [1e-8, 1e-2, 1.0])
+def test_tf_eps_hat_is_torch_eps_divided_by_sqrt_one_minus_beta2_power_t(eps_hat):
+    # eps_hat on sqrt(v) equals a time-varying eps = eps_hat / sqrt(1 - beta2^t) on
+    # sqrt(v_hat), so the same eps value means different things in the two frameworks.
+    grad_fn, betas = noisy_quadratic_grad(), (0.9, 0.999)
+    theta = ours = np.array([1.0, -1.0, 0.5])
+    tf_state, state = (np.zeros(3), np.zeros(3)), adam_init(ours)
+    same_eps = ours.copy()
+    same_state = adam_init(ours)
+    for t in range(1, 201):
+        g = grad_fn(theta)
+        theta, tf_state = _adam_eps_hat(theta, g, tf_state, t, 1e-2, betas, eps_hat)
+        eps_t = eps_hat / np.sqrt(1 - betas[1] ** t)
+        ours, state = adam_update(ours, g, state, lr=1e-2, betas=betas, eps=eps_t)
+        same_eps, same_state = adam_update(same_eps, g, same_state, lr=1e-2, betas=betas,
+                                           eps=eps_hat)
+        np.testing.assert_allclose(ours, theta, rtol=0, atol=1e-12)
+    if eps_hat >= 1e-2:                                 # a large eps: the forms differ
+        assert np.abs(same_eps - theta).max() > 1e-3
 
 
 def test_step_is_invariant_to_rescaling_the_gradient():

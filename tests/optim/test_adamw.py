@@ -5,7 +5,7 @@ import torch
 from dlhandbook.optim.adam import adam_init, adam_update
 from dlhandbook.optim.adamw import adamw_init, adamw_param_groups, adamw_update
 from optim.problems import quadratic
-from optim.references import adamw_torch_reference
+from optim.references import adamw_torch_reference, torch_reference
 
 
 def noisy_quadratic_grad(seed=0, noise=0.5):
@@ -58,6 +58,24 @@ def test_adamw_and_adam_with_l2_differ():
     l2_minimiser = a * c / (a + lam)
     np.testing.assert_allclose(l2[-1], l2_minimiser, rtol=0, atol=1e-6)
     assert np.abs(w[-1] - l2_minimiser).max() > 5e-2
+    # With noise-free gradients AdamW ends at the *unregularised* minimiser c: its decay
+    # acts like an L2 penalty of strength lam * (sqrt(v_hat) + eps) (Loshchilov & Hutter,
+    # Prop. 3), which vanishes as the gradient does.
+    assert np.abs(w[-1] - c).max() < 1e-2
+
+
+def test_torch_adam_with_decoupled_weight_decay_is_adamw(device):
+    theta0 = np.array([1.0, -1.0, 0.5])
+    grad_fn = noisy_quadratic_grad()
+    grads = [grad_fn(theta0) for _ in range(100)]
+    hyper = {"lr": 1e-2, "weight_decay": 0.1}
+    adam_dwd = torch_reference(torch.optim.Adam, theta0, grads, device=device,
+                               decoupled_weight_decay=True, **hyper)
+    adamw = adamw_torch_reference(theta0, grads, device=device, **hyper)
+    np.testing.assert_array_equal(adam_dwd, adamw)      # bit for bit
+    it = iter(grads)
+    ours, _ = run(adamw_init, adamw_update, theta0, lambda th: next(it), 100, **hyper)
+    np.testing.assert_allclose(ours, adamw, rtol=0, atol=1e-12)
 
 
 def _zero_gradient_run(update, init, T=100, **hyper):

@@ -1,7 +1,13 @@
-"""Fixtures for the site tests: figures generated once, the site built once, per session."""
+"""Fixtures for the site tests: figures generated once, the site built once, per session.
+
+To iterate on the browser tests without rebuilding, build once with
+``SITE_URL=http://127.0.0.1:8765/ mkdocs build --strict --site-dir /tmp/site`` and run pytest
+with ``DLHANDBOOK_SITE_DIR=/tmp/site DLHANDBOOK_SITE_PORT=8765``; CI always builds afresh.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -21,6 +27,8 @@ def generated() -> Path:
 @pytest.fixture(scope="session")
 def site_port() -> int:
     """A free loopback port for serving the built site."""
+    if os.environ.get("DLHANDBOOK_SITE_PORT"):
+        return int(os.environ["DLHANDBOOK_SITE_PORT"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -33,6 +41,8 @@ def built_site(generated, site_port, tmp_path_factory) -> Path:
     ``site_url`` is the address the browser test serves it on: Material's instant navigation
     only intercepts links under ``site_url``.
     """
+    if os.environ.get("DLHANDBOOK_SITE_DIR"):
+        return Path(os.environ["DLHANDBOOK_SITE_DIR"])
     site = tmp_path_factory.mktemp("site")
     run(sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site),
         SITE_URL=f"http://127.0.0.1:{site_port}/")

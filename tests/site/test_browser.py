@@ -13,7 +13,10 @@ import json
 import os
 import shutil
 import threading
+import time
+from pathlib import Path
 from urllib.parse import urlparse
+from urllib.request import urlopen
 
 import pytest
 
@@ -37,7 +40,9 @@ const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise
 const start = Date.now();
 (function poll() {
   if (ready()) { MathJax.startup.promise.then(() => done(true), () => done(false)); }
-  else if (!document.querySelector('.arithmatex') || Date.now() - start > 10000) { done(false); }
+  else if (!document.querySelector('.arithmatex, .jp-RenderedMarkdown') || Date.now() - start > 15000) {
+    done(false);
+  }
   else { setTimeout(poll, 50); }
 })();
 """
@@ -66,21 +71,41 @@ const done = arguments[arguments.length - 1];
   for (const marker of ['\\\\(', '\\\\[', '$$', '\\\\frac', '\\\\sum']) {
     if (text.includes(marker)) raw.push('visible ' + marker);
   }
+  // Single-dollar math left raw (the notebook's Markdown cells write $...$).
+  const dollar = text.match(/\\$[^$\\s][^$]{0,80}\\$/);
+  if (dollar) raw.push('visible ' + dollar[0]);
   // Markdown that no extension handled shows up as literal syntax.
   for (const literal of ['--8<--', '++slash++', '!!! ', '??? ', '=== "']) {
     if (text.includes(literal)) raw.push('literal ' + literal);
   }
-  const images = [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
-    .map(img => img.getAttribute('src'));
+  // Lazy figures load as they scroll into view: go through the page before counting them.
+  for (let y = 0; y < document.body.scrollHeight; y += window.innerHeight) {
+    window.scrollTo(0, y);
+    await new Promise(resolve => setTimeout(resolve, 30));
+  }
+  window.scrollTo(0, document.body.scrollHeight);
+  await new Promise(resolve => setTimeout(resolve, 300));
+  const images = [...document.images].filter(img => img.getClientRects().length)
+    .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'));
   const withoutCopy = blocks.filter(pre => !pre.querySelector('.md-clipboard, [data-md-type="copy"]')).length;
   done({raw, images, blocks: blocks.length, withoutCopy});
 })();
 """
 
 
+SERVED: list[tuple[str, int]] = []   # (path, bytes) of every file the server sent
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site quietly and counts what it sends, workers' fetches included."""
+
     def log_message(self, *args):
         pass
+
+    def copyfile(self, source, outputfile):
+        start = source.tell()
+        super().copyfile(source, outputfile)
+        SERVED.append((urlparse(self.path).path, source.tell() - start))
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +151,33 @@ def _requests(driver) -> list[str]:
     return urls
 
 
+def _settle(seconds: float = 0.3) -> None:
+    """Wait until the server has sent nothing for ``seconds`` (late fetches: search, fonts)."""
+    last, quiet_since = len(SERVED), time.monotonic()
+    while time.monotonic() - quiet_since < seconds:
+        time.sleep(0.05)
+        if len(SERVED) != last:
+            last, quiet_since = len(SERVED), time.monotonic()
+
+
 def test_every_page_renders_offline(built_site, server, browser):
-    problems = {}
+    """Every page, loaded cold (no browser cache): typeset, images loaded, no errors, and weighed."""
+    problems, weights = {}, {}
     pages = _pages(built_site)
     assert len(pages) > 60
     browser.get_log("browser"), browser.get_log("performance")  # start clean
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     for page in pages:
         url = f"{server}/{page}/" if page != "." else f"{server}/"
+        _settle()
+        SERVED.clear()
         browser.get(url)
         browser.execute_async_script(WAIT_FOR_MATHJAX)
         report = browser.execute_async_script(PAGE_REPORT)
+        _settle()
+        weights[page] = (sum(n for _, n in SERVED), len(SERVED),
+                         any("/assets/mathjax/" in path for path, _ in SERVED))
         errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         remote = [u for u in _requests(browser)
                   if urlparse(u).scheme in {"http", "https"} and urlparse(u).hostname not in LOOPBACK]
@@ -144,7 +186,34 @@ def test_every_page_renders_offline(built_site, server, browser):
                                    "console errors": errors, "remote requests": remote}.items() if v}
         if found:
             problems[page] = found
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    _report_weights(built_site, weights)
     assert not problems, problems
+    answers = sorted(weights[p][0] for p in _answer_pages(built_site))
+    median = answers[len(answers) // 2]
+    assert median <= 1.5e6, f"median answer page weighs {median / 1e6:.2f} MB (all transfers)"
+    no_math = [p for p, (_, _, mathjax) in weights.items() if mathjax and not _has_math(built_site, p)]
+    assert not no_math, f"pages without math load MathJax: {no_math}"
+
+
+def _page_html(site: Path, page: str) -> str:
+    return (site / page / "index.html").read_text(encoding="utf-8")
+
+
+def _has_math(site: Path, page: str) -> bool:
+    html = _page_html(site, page)
+    return 'class="arithmatex"' in html or "jp-RenderedMarkdown" in html and "$" in html
+
+
+def _answer_pages(site: Path) -> list[str]:
+    return [p for p in _pages(site) if p.startswith("part-") and "dl-difficulty" in _page_html(site, p)]
+
+
+def _report_weights(site: Path, weights: dict) -> None:
+    """Print the weight of every page (uncompressed bytes, requests), heaviest first."""
+    lines = [f"{n / 1e6:6.2f} MB {k:3d} requests  {'MathJax ' if m else '        '}{page}"
+             for page, (n, k, m) in sorted(weights.items(), key=lambda kv: -kv[1][0])]
+    print("\nPage weights, cold load, all transfers uncompressed:\n" + "\n".join(lines))
 
 
 def test_math_is_typeset(built_site, server, browser):
@@ -174,16 +243,152 @@ def test_code_blocks_have_copy_buttons(built_site, server, browser):
     assert report["blocks"] > 0 and report["withoutCopy"] == 0
 
 
-@pytest.mark.parametrize("query, page, within", [("ReLU", "q07-popular-activation-functions", None),
-                                                 ("Q31", "q31-adam", 3)])
-def test_search_finds_the_page(built_site, server, browser, query, page, within):
-    """Search finds Q7 for "ReLU", and a question number puts its page among the first results."""
-    browser.get(f"{server}/")
+def _search(browser, server, query) -> list[tuple[str, str]]:
+    """(href, preview text) of the search results for ``query``, best first."""
+    browser.get(f"{server}/part-6-gradient-descent/q10-gradient-descent/")
     box = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     if not box.is_displayed():
         browser.find_element(By.CSS_SELECTOR, "label.md-search__icon").click()
     box.send_keys(query)
-    results = ".md-search-result__item a"
+    results = ".md-search-result__item > a"
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, results))
-    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, results)]
+    time.sleep(0.3)   # results are rendered as they come
+    return [(a.get_attribute("href"), a.text) for a in browser.find_elements(By.CSS_SELECTOR, results)]
+
+
+@pytest.mark.parametrize("query, page", [("Adam", "q31-adam"), ("ReLU", "q07-popular-activation-functions"),
+                                         ("bias correction", "q31-adam"),
+                                         ("vanishing", "q14-vanishing-gradients")])
+def test_search_puts_the_answer_first(built_site, server, browser, query, page):
+    """The answer comes first (not the gallery, the home index or the notebook), and its
+    preview is the 30-second answer, not the difficulty tag."""
+    results = _search(browser, server, query)
+    href, preview = results[0]
+    assert page in href, [h for h, _ in results[:5]]
+    words = preview.split()
+    assert len(words) > 15 and words[-1].lower() not in {"easy", "medium", "hard"}, preview
+
+
+@pytest.mark.parametrize("query, page, within", [("Q31", "q31-adam", 3)])
+def test_search_finds_a_question_by_number(built_site, server, browser, query, page, within):
+    links = [href for href, _ in _search(browser, server, query)]
     assert any(page in href for href in links[:within]), links
+
+
+@pytest.fixture
+def phone(browser):
+    """The browser at a phone's size (390 x 844 CSS px), restored afterwards."""
+    browser.set_window_size(390, 844)
+    yield browser
+    browser.set_window_size(1280, 900)
+
+
+PHONE_REPORT = """
+const content = document.querySelector('.md-content');
+const width = document.documentElement.clientWidth;
+const out = {pageOverflow: document.documentElement.scrollWidth - width, cut: []};
+for (const el of content.querySelectorAll('div.arithmatex, table')) {
+  // Anything wider than the screen must sit in a box that scrolls sideways.
+  const box = el.closest('div.arithmatex, .md-typeset__scrollwrap, .md-typeset__table') || el;
+  const style = getComputedStyle(box);
+  const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+  if (el.getBoundingClientRect().right > width + 1 && !scrolls) out.cut.push(el.outerHTML.slice(0, 80));
+  if (box.scrollWidth > box.clientWidth + 1 && !scrolls) out.cut.push(el.outerHTML.slice(0, 80));
+}
+return out;
+"""
+
+
+@pytest.mark.parametrize("page", ["part-7-adaptive-optimizers/q31-adam",
+                                  "part-2-activations/q07-popular-activation-functions", "."])
+def test_nothing_is_cut_off_on_a_phone(built_site, server, phone, page):
+    phone.get(f"{server}/{page}/" if page != "." else f"{server}/")
+    phone.execute_async_script(WAIT_FOR_MATHJAX)
+    report = phone.execute_script(PHONE_REPORT)
+    assert report["pageOverflow"] <= 1 and not report["cut"], report
+
+
+def test_home_index_is_readable_on_a_phone(built_site, server, phone):
+    phone.get(f"{server}/")
+    ratios = phone.execute_script(
+        "return [...document.querySelectorAll('.dl-index table')].map(t => "
+        "t.rows[1].cells[0].getBoundingClientRect().width / t.getBoundingClientRect().width)")
+    assert ratios and max(ratios) < 0.2, ratios
+
+
+def test_unwritten_pages_are_marked_where_readers_meet_them(built_site, server, browser):
+    browser.get(f"{server}/part-4-gradients/q38-fixing-vanishing-gradients/")
+    sidebar = browser.execute_script(
+        "return [...document.querySelectorAll('.md-sidebar--primary a.md-nav__link')]"
+        ".filter(a => a.href.endsWith('q33-batch-normalization/')).map(a => a.textContent.trim())")
+    assert sidebar and all("(unwritten)" in t for t in sidebar), sidebar
+    marked = browser.execute_script(
+        "return [...document.querySelectorAll('.md-content a[href$=\"q33-batch-normalization/\"]')]"
+        ".map(a => a.classList.contains('dl-unwritten') && "
+        "getComputedStyle(a, '::after').content.includes('unwritten'))")
+    assert marked and all(marked), marked
+    browser.get(f"{server}/part-7-adaptive-optimizers/weight-averaging/")
+    nxt = browser.find_element(By.CSS_SELECTOR, ".md-footer__link--next").get_attribute("aria-label")
+    assert "(unwritten)" in nxt, nxt
+    browser.get(f"{server}/part-8-normalization/q33-batch-normalization/")
+    written = browser.execute_script(
+        "return [...document.querySelectorAll('.md-content a')].filter(a => "
+        "a.href.includes('/part-') && !a.classList.contains('dl-unwritten')).length")
+    assert written >= 1
+
+
+NOTEBOOK = "generated/notebooks/activation-playground"
+
+
+def test_notebook_math_is_typeset_and_it_can_be_downloaded(built_site, server, browser):
+    browser.get(f"{server}/part-2-activations/q07-popular-activation-functions/")
+    browser.execute_async_script(WAIT_FOR_MATHJAX)
+    browser.get_log("browser")
+    link = browser.find_element(By.CSS_SELECTOR, f'a[href*="{NOTEBOOK}/"]')
+    browser.execute_script("window.__sameDocument = true; arguments[0].click()", link)
+    WebDriverWait(browser, 20).until(lambda d: NOTEBOOK in d.current_url)
+    assert browser.execute_script("return window.__sameDocument === true"), "expected instant navigation"
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "return document.querySelectorAll('.jp-RenderedMarkdown mjx-container').length > 3"))
+    report = browser.execute_async_script(PAGE_REPORT)
+    assert not report["raw"], report["raw"]
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    download = browser.find_element(By.CSS_SELECTOR, 'a[href$=".ipynb"]').get_attribute("href")
+    with urlopen(download) as response:
+        assert json.loads(response.read())["cells"]
+
+
+def test_only_the_active_colour_schemes_figures_are_fetched(built_site, server, browser):
+    browser.get(f"{server}/part-7-adaptive-optimizers/q31-adam/")
+    browser.execute_async_script(PAGE_REPORT)   # scrolls through the page
+    browser.get_log("performance")
+    _settle()
+    SERVED.clear()
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    browser.refresh()
+    browser.execute_async_script(PAGE_REPORT)
+    _settle()
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    scheme = browser.execute_script("return document.body.dataset.mdColorScheme")
+    svgs = [path for path, _ in SERVED if path.endswith(".svg")]
+    light = [p for p in svgs if not p.endswith(".dark.svg")]
+    dark = [p for p in svgs if p.endswith(".dark.svg")]
+    active, inactive = (light, dark) if scheme == "default" else (dark, light)
+    assert active and not inactive, (scheme, svgs)
+
+
+def test_printing_expands_the_follow_up_answers(built_site, server, browser):
+    browser.get(f"{server}/part-7-adaptive-optimizers/q31-adam/")
+    hidden = "return [...document.querySelectorAll('details:not([open]) > :not(summary)')]" \
+             ".filter(el => !el.getClientRects().length).length"
+    assert browser.execute_script(hidden) > 0   # collapsed on screen
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert browser.execute_script(hidden) == 0
+        figures = browser.execute_script(
+            "return [...document.querySelectorAll('.md-content img')].filter(i => i.getClientRects().length)"
+            ".length")
+        assert figures > 0
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

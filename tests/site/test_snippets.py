@@ -7,7 +7,6 @@ import ast
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -75,53 +74,3 @@ def test_every_snippet_file_runs_standalone(tmp_path):
     proc = subprocess.run([sys.executable, "-c", BLOCK_DLHANDBOOK, *map(str, SNIPPET_FILES)],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-
-
-def _section_source(path: Path, name: str) -> str:
-    match = re.search(rf"^[ \t]*# --8<-- \[start:{name}\]\n(.*?)^[ \t]*# --8<-- \[end:{name}\]",
-                      path.read_text(encoding="utf-8"), re.S | re.M)
-    return textwrap.dedent(match.group(1))
-
-
-def _free_module_names(path: Path, source: str) -> set[str]:
-    """Module-level names of ``path`` that ``source`` uses without defining them itself."""
-    tree = ast.parse(source)
-    defined, used = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.add(node.name)
-        elif isinstance(node, ast.arg):
-            defined.add(node.arg)
-        elif isinstance(node, ast.Name):
-            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
-    module = ast.parse(path.read_text(encoding="utf-8")).body
-    top = {n.name for n in module if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    top |= {t.id for n in module if isinstance(n, (ast.Assign, ast.AnnAssign))
-            for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
-    return (used - defined) & top
-
-
-CODE_BLOCKS = [(page, body) for page in all_pages() for info, body in page.code_blocks()
-               if info.startswith("python") and INCLUDE.search(body)]
-
-
-BLOCK_IDS = [f"{p.uri}#{i}" for i, (p, _) in enumerate(CODE_BLOCKS)]
-
-
-@pytest.mark.parametrize("page,block", CODE_BLOCKS, ids=BLOCK_IDS)
-def test_each_code_block_is_self_contained(page, block):
-    """What a reader copies from one tab runs with only NumPy and PyTorch: no name it uses is
-    defined elsewhere in the file (include a `helpers` section in the same block instead)."""
-    includes = list(INCLUDE.finditer(block))
-    if any(m["section"] is None for m in includes):
-        return  # a whole file is complete by construction (test_every_snippet_file_runs_standalone)
-    by_file: dict[Path, str] = {}
-    for m in includes:
-        path = REPO / "snippets" / m["file"]
-        by_file[path] = by_file.get(path, "") + _section_source(path, m["section"]) + "\n"
-    for path, source in by_file.items():
-        missing = _free_module_names(path, source)
-        assert not missing, (f"{page.uri}: the block uses {sorted(missing)} from {path.name} "
-                             "without including it")

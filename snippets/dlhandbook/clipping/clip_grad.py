@@ -12,13 +12,9 @@ Reference: Pascanu, Mikolov & Bengio (2013), *On the difficulty of training recu
 networks*.
 """
 
-# --8<-- [start:imports]
+# --8<-- [start:imports_numpy]
 import math
 
-# --8<-- [end:imports]
-
-# isort: split
-# --8<-- [start:imports_numpy]
 import numpy as np
 
 # --8<-- [end:imports_numpy]

@@ -14,12 +14,6 @@ Numerical Examples*; Maas, Hannun & Ng (2013), *Rectifier Nonlinearities Improve
 Network Acoustic Models* (leaky ReLU).
 """
 
-# --8<-- [start:imports]
-import math
-
-# --8<-- [end:imports]
-
-# isort: split
 # --8<-- [start:imports_numpy]
 import numpy as np
 
@@ -27,6 +21,8 @@ import numpy as np
 
 # isort: split
 # --8<-- [start:imports_torch]
+import math
+
 import torch
 
 # --8<-- [end:imports_torch]

@@ -121,6 +121,7 @@ def xor_regions():
                        zorder=3, label=f"class {label}")
         ax.set_title(f"{name}\naccuracy {accuracy:.2f}")
         ax.set_xlabel("$x_1$")
+        ax.set_xticks([0, 0.5, 1])
         ax.set_aspect("equal")
         ax.grid(False)
     axes[0].set_ylabel("$x_2$")

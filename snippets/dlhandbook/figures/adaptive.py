@@ -53,7 +53,7 @@ def _rosenbrock_grad(p):
 
 
 def _contours(ax, f, xlim, ylim, levels):
-    xs, ys = np.linspace(*xlim, 300), np.linspace(*ylim, 300)
+    xs, ys = np.linspace(*xlim, 180), np.linspace(*ylim, 180)   # smooth, and a light SVG
     X, Y = np.meshgrid(xs, ys)
     Z = f(np.stack([X, Y]))
     ax.contour(X, Y, Z, levels=levels, colors=CONTOUR, linewidths=0.6, alpha=0.8)
@@ -268,7 +268,7 @@ def _adamw_vs_l2():
 @figure("adaptive-adamw-vs-l2")
 def adamw_vs_l2():
     zero, groups = _adamw_vs_l2()
-    fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.0))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.6))
     for (name, lam), w in zero.items():
         a.plot(w, color="C1" if name == "Adam + L2" else "C0",
                linestyle="-" if lam == 0.01 else "--", label=rf"{name}, $\lambda = {lam:g}$")
@@ -283,7 +283,7 @@ def adamw_vs_l2():
     b.set_xlabel("step $t$")
     b.set_ylabel("mean weight of the group")
     b.set_title(r"pure-noise gradients, $\lambda = 10^{-2}$")
-    b.legend()
+    fig.legend(*b.get_legend_handles_labels(), loc="outside lower center")
     return fig
 
 
@@ -298,7 +298,7 @@ def saddle():
         newton.append(newton_update(p, _quartic_grad(p), np.diag([2.0, -2.0 + 3 * p[1] ** 2])))
     newton = np.stack(newton)
     gd = _run_gd(start, _quartic_grad, 60, lr=0.1)
-    fig, ax = plt.subplots(figsize=(5.8, 4.6))
+    fig, ax = plt.subplots(figsize=(5.8, 5.2))
     _contours(ax, _quartic, (-1.5, 1.5), (-2.0, 2.0), np.linspace(-1, 3, 17))
     ax.plot(gd[:, 0], gd[:, 1], marker="o", markersize=3, label="gradient descent, 60 steps")
     ax.plot(newton[:, 0], newton[:, 1], marker="s", markersize=4, label="Newton, 6 steps")
@@ -307,7 +307,7 @@ def saddle():
     ax.set_title(r"$f = x^2 - y^2 + y^4/4$ from (1, 0.5)")
     ax.set_xlabel("$x$")
     ax.set_ylabel("$y$")
-    ax.legend(loc="lower left")
+    fig.legend(loc="outside lower center", ncol=1)
     return fig
 
 
@@ -316,7 +316,7 @@ def newton_vs_gd():
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
     b = rng.standard_normal(10)
-    fig, ax = plt.subplots(figsize=(5.8, 3.9))
+    fig, ax = plt.subplots(figsize=(5.8, 4.3))
     for i, kappa in enumerate((10.0, 100.0, 1000.0)):
         A = Q @ np.diag(np.geomspace(1.0, kappa, 10)) @ Q.T
         x_star = np.linalg.solve(A, b)
@@ -333,7 +333,7 @@ def newton_vs_gd():
     ax.set_ylabel(r"$\|\theta - \theta^*\| / \|\theta^*\|$")
     ax.set_title("10-dimensional quadratic with condition number $\\kappa$")
     ax.set_ylim(1e-17, 2)
-    ax.legend()
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -368,14 +368,14 @@ def _rare_feature():
 
 @figure("adaptive-rare-feature")
 def rare_feature():
-    fig, ax = plt.subplots(figsize=(5.8, 3.8))
+    fig, ax = plt.subplots(figsize=(5.8, 4.2))
     for name, trace in _rare_feature().items():
         ax.plot(trace, label=name)
     ax.axhline(3.0, color=CONTOUR, linestyle="--", linewidth=1, label="true weight")
     ax.set_xlabel("mini-batch step (batch 50, two epochs)")
     ax.set_ylabel("weight of the rare feature")
     ax.set_title("logistic regression; the feature is non-zero\nin 2% of examples")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -404,7 +404,7 @@ def _adadelta_units(c=10.0, T=200):
 
 @figure("adaptive-adadelta-units")
 def adadelta_units():
-    fig, ax = plt.subplots(figsize=(5.8, 4.2))
+    fig, ax = plt.subplots(figsize=(5.8, 4.8))
     for (name, unit), x in _adadelta_units().items():
         ax.plot(x, color="C0" if name == "Adadelta" else "C1",
                 linestyle="-" if unit == "x" else "--", linewidth=3.0 if unit == "x" else 1.4,
@@ -412,7 +412,7 @@ def adadelta_units():
     ax.set_xlabel("step $t$")
     ax.set_ylabel("first coordinate $x_t$")
     ax.set_title(r"$\frac{1}{2}(x^2 + 25y^2)$ in two units: only Adadelta's runs coincide")
-    ax.legend()
+    fig.legend(loc="outside lower center")
     return fig
 
 
@@ -487,7 +487,7 @@ def averaging():
 
     fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.4))
     a.scatter(thetas[start:, 0], thetas[start:, 1], s=2, alpha=0.35, color="C7",
-              label="SGD iterates")
+              label="SGD iterates", rasterized=True)   # 2500 dots: an image is lighter
     a.plot(ema[:, 0], ema[:, 1], linewidth=1.0, color="C1", label="EMA (0.99)")
     a.plot(unif[:, 0], unif[:, 1], linewidth=1.4, color="C0", label="uniform average")
     a.plot(0, 0, marker="*", markersize=12, color="#e0a100", linestyle="none")

@@ -80,7 +80,7 @@ def _ravine_runs(n_steps=300):
 @figure("descent-trajectories")
 def trajectories():
     runs = _ravine_runs()
-    fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.0))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.6))
     xs, ys = np.linspace(-11, 3, 300), np.linspace(-1.3, 1.3, 300)
     XX, YY = np.meshgrid(xs, ys)
     a.contour(XX, YY, _ravine_loss(np.stack([XX, YY])), levels=np.geomspace(0.05, 150, 14),
@@ -93,12 +93,11 @@ def trajectories():
     a.set_xlabel("$x$ (shallow)")
     a.set_ylabel("$y$ (steep)")
     a.grid(False)
-    a.legend(loc="lower right")
+    fig.legend(*a.get_legend_handles_labels(), loc="outside lower center")
     b.set_title("loss against step")
     b.set_xlabel("step")
     b.set_ylabel("loss (log scale)")
     b.set_ylim(1e-12, 1e3)
-    b.legend()
     return fig
 
 
@@ -116,6 +115,7 @@ def overshoot():
     a.set_ylabel("$x$ (shallow coordinate)")
     a.set_title("from $x = -10$ to the minimum at $x = 0$")
     b.set_ylim(-0.6, 2.0)
+    b.set_ylabel("$x$")
     b.set_title("zoom: the overshoot past $x = 0$")
     a.legend(loc="lower right")
     return fig
@@ -178,7 +178,8 @@ def noise_ball():
     a.set_xlabel("step (batch size 1)")
     a.set_ylabel(r"$\|w_t - w^*\|^2$, running mean (log)")
     a.set_title("SGD on least squares: constant lr stalls, decay converges")
-    a.legend()
+    a.set_ylim(bottom=1e-5)   # room for the legend below the curves
+    a.legend(loc="lower left", ncol=2)
     lr_grid = np.geomspace(0.004, 0.05, 50)
     b.loglog(lr_grid, d * lr_grid / (2 - 2 * lr_grid - d * lr_grid), color=CONTOUR,
              linestyle="--", label="linearised theory")
@@ -252,7 +253,7 @@ def batch_size():
     B = np.array(BATCH_SIZES)
     runs = np.array([[best[b, s] for b in BATCH_SIZES] for s in BATCH_SEEDS])  # (seeds, B)
     steps = np.median(runs, axis=0)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10.5, 3.8))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 6.6))
     for row in runs:
         a.loglog(B, row, color="C0", alpha=0.3, linewidth=0.8)
     a.loglog(B, steps, marker="o", color="C0", label="median of 3 seeds (lr tuned per B)")
@@ -261,12 +262,11 @@ def batch_size():
     a.set_xlabel("batch size B")
     a.set_ylabel("steps until the loss stays below target")
     a.set_title("steps fall with B, then saturate")
-    a.legend(fontsize=8)
+    a.legend()
     b.loglog(B, B * steps, marker="o")
     b.set_xlabel("batch size B")
     b.set_ylabel("examples processed = B x steps")
     b.set_title("past the knee, extra examples buy nothing")
-    fig.tight_layout()
     return fig
 
 
@@ -329,7 +329,8 @@ def schedules():
     b.set_title("cycles and warm-up")
     for ax in (a, b):
         ax.set_ylabel("learning rate")
-        ax.legend()
+    a.legend()
+    fig.legend(*b.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     b.set_xlabel("step")
     return fig
 

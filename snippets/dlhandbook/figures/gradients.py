@@ -188,7 +188,7 @@ def _quartic_path(lr=0.1, steps=200, max_norm=None):
 
 @figure("gradients-clipping-geometry")
 def clipping_geometry():
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5.8, 8.4))
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5.8, 7.6))
     c = 1.0
     theta = np.linspace(0, 2 * np.pi, 200)
     ax1.plot(c * np.cos(theta), c * np.sin(theta), color="C7", lw=1)
@@ -341,7 +341,7 @@ def remedies_table():
 
 @figure("gradients-remedies")
 def remedies_figure():
-    fig, ax = plt.subplots(figsize=(5.8, 7.6))
+    fig, ax = plt.subplots(figsize=(5.8, 6.6))
     layers = np.arange(1, DEPTH + 1)
     styles = ["-", "--", ":", "-."]
     for k, (label, runs) in enumerate(_remedy_curves().items()):

@@ -2,19 +2,26 @@ r"""Gradient descent: step against the gradient, with a step size set by the cur
 
 $$\theta_{t+1} = \theta_t - \eta\,\nabla J(\theta_t)$$
 
-On a quadratic $J(\theta) = \tfrac12 \theta^\top A \theta$ the error along the eigenvector with
-eigenvalue $\lambda$ is multiplied by $1 - \eta\lambda$ at every step, so gradient descent
-converges if and only if $0 < \eta < 2/L$, where $L = \lambda_{\max}(A)$.
+On a quadratic $J(\theta) = \tfrac12 \theta^\top A \theta$ the error along the
+eigenvector with eigenvalue $\lambda$ is multiplied by $1 - \eta\lambda$ at every step,
+so gradient descent converges if and only if $0 < \eta < 2/L$, where
+$L = \lambda_{\max}(A)$.
 
 Reference: Cauchy (1847), *Méthode générale pour la résolution des systèmes d'équations
 simultanées*; rates as in Bottou, Curtis & Nocedal (2018), *Optimization Methods for
 Large-Scale Machine Learning*.
 """
 
+# --8<-- [start:imports_numpy]
 from typing import NamedTuple
 
 import numpy as np
+
+# --8<-- [end:imports_numpy]
+# --8<-- [start:imports_torch]
 import torch
+
+# --8<-- [end:imports_torch]
 
 
 # --8<-- [start:numpy]
@@ -24,32 +31,20 @@ class GDState(NamedTuple):
     step: int
 
 
-def _check_lr(lr):
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
-        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number, got {lr}")
-
-
 def gd_init(theta):
-    """Start the state for parameters ``theta``."""
-    theta = np.asarray(theta)
-    if not np.issubdtype(theta.dtype, np.floating):
-        raise TypeError(f"theta must be a floating-point array, got dtype {theta.dtype}")
+    """Start the state for parameters theta."""
+    _check_theta(theta)
     return GDState(step=0)
 
 
 def gd_update(theta, grad, state, lr):
     """One step theta <- theta - lr * grad; returns (new theta, new state)."""
-    _check_lr(lr)
-    theta, grad = np.asarray(theta), np.asarray(grad)
-    if theta.shape != grad.shape:
-        raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+    theta, grad = _check_update(theta, grad, lr)
     return theta - lr * grad, GDState(step=state.step + 1)
 
 
 def gradient_descent(grad_fn, theta0, lr, n_steps):
-    """Run ``n_steps`` of gradient descent from ``theta0``.
+    """Run n_steps of gradient descent from theta0.
 
     Args:
         grad_fn: callable theta -> gradient of the full (empirical) loss at theta.
@@ -57,12 +52,9 @@ def gradient_descent(grad_fn, theta0, lr, n_steps):
         lr: step size eta > 0.
         n_steps: number of updates, >= 0.
     Returns:
-        (theta, trajectory): the last iterate and an array of shape (n_steps + 1, *theta0.shape).
+        (theta, trajectory): the last iterate and an array (n_steps + 1, *theta0.shape).
     """
-    if not callable(grad_fn):
-        raise TypeError("grad_fn must be callable")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
+    _check_run(grad_fn, n_steps)
     theta = np.array(theta0, dtype=np.float64)
     state = gd_init(theta)
     trajectory = [theta]
@@ -73,32 +65,64 @@ def gradient_descent(grad_fn, theta0, lr, n_steps):
 # --8<-- [end:numpy]
 
 
-# --8<-- [start:torch]
-def full_batch_gd(model: torch.nn.Module, loss_fn, X: torch.Tensor, y: torch.Tensor,
-                  lr: float, n_steps: int) -> list[float]:
-    """Train ``model`` by full-batch gradient descent; returns the loss before each step.
+# --8<-- [start:checks_numpy]
+def _check_theta(theta):
+    theta = np.asarray(theta)
+    if not np.issubdtype(theta.dtype, np.floating):
+        raise TypeError(f"theta must be a float array, got dtype {theta.dtype}")
 
-    Every step uses all of ``X``: the gradient is exact for the training loss. The update is
-    ``torch.optim.SGD`` with no momentum, i.e. theta <- theta - lr * grad.
+
+def _check_update(theta, grad, lr):
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number, got {lr}")
+    theta, grad = np.asarray(theta), np.asarray(grad)
+    if theta.shape != grad.shape:
+        raise ValueError(f"grad shape {grad.shape} != theta shape {theta.shape}")
+    return theta, grad
+
+
+def _check_run(grad_fn, n_steps):
+    if not callable(grad_fn):
+        raise TypeError("grad_fn must be callable")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
+# --8<-- [end:checks_numpy]
+
+
+# --8<-- [start:torch]
+def full_batch_gd(model, loss_fn, X, y, lr, n_steps):
+    """Train model by full-batch gradient descent; returns the loss before each step.
+
+    Every step uses all of X: the gradient is exact for the training loss. The update
+    is torch.optim.SGD with no momentum, i.e. theta <- theta - lr * grad.
     """
+    _check_full_batch(model, X, y, lr, n_steps)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(n_steps):
+        optimizer.zero_grad()  # gradients accumulate unless cleared
+        loss = loss_fn(model(X), y)  # mean loss over the whole training set
+        loss.backward()  # backprop fills p.grad for every parameter
+        optimizer.step()  # theta <- theta - lr * grad
+        losses.append(loss.item())
+    return losses
+# --8<-- [end:torch]
+
+
+# --8<-- [start:checks_torch]
+def _check_full_batch(model, X, y, lr, n_steps):
     if not isinstance(model, torch.nn.Module):
         raise TypeError("model must be a torch.nn.Module")
-    if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)) or len(X) != len(y):
+    tensors = isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)
+    if not tensors or len(X) != len(y):
         raise ValueError("X and y must be tensors with the same first dimension")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative int, got {n_steps!r}")
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(n_steps):
-        optimizer.zero_grad()                 # gradients accumulate unless cleared
-        loss = loss_fn(model(X), y)           # mean loss over the whole training set
-        loss.backward()                       # backprop fills p.grad for every parameter
-        optimizer.step()                      # theta <- theta - lr * grad
-        losses.append(loss.item())
-    return losses
-# --8<-- [end:torch]
+# --8<-- [end:checks_torch]
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def momentum_init(theta):
     """Start with an empty buffer, b = 0."""
     theta = np.asarray(theta)
     if not np.issubdtype(theta.dtype, np.floating):
-        raise TypeError(f"theta must be a floating-point array, got dtype {theta.dtype}")
+        raise TypeError(f"theta must be a float array, got dtype {theta.dtype}")
     return MomentumState(b=np.zeros_like(theta), step=0)
 
 
@@ -57,7 +57,7 @@ def momentum_update(theta, grad, state, lr, momentum=0.9, dampening=0.0, weight_
     _check_hyper(lr, momentum, dampening, weight_decay)
     theta, grad = np.asarray(theta), np.asarray(grad)
     if theta.shape != grad.shape:
-        raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+        raise ValueError(f"grad shape {grad.shape} != theta shape {theta.shape}")
     g = grad + weight_decay * theta                       # L2 penalty folded into g
     if state.step == 0 or momentum == 0:
         b = g.copy()                                      # b_1 = g_1: first step never dampened
@@ -78,7 +78,7 @@ def ema_momentum_init(theta):
     """Start with v = 0."""
     theta = np.asarray(theta)
     if not np.issubdtype(theta.dtype, np.floating):
-        raise TypeError(f"theta must be a floating-point array, got dtype {theta.dtype}")
+        raise TypeError(f"theta must be a float array, got dtype {theta.dtype}")
     return EMAMomentumState(v=np.zeros_like(theta), step=0)
 
 
@@ -89,7 +89,7 @@ def ema_momentum_update(theta, grad, state, lr, beta=0.9):
     _check_hyper(lr, 0.0, 0.0, 0.0)
     theta, grad = np.asarray(theta), np.asarray(grad)
     if theta.shape != grad.shape:
-        raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+        raise ValueError(f"grad shape {grad.shape} != theta shape {theta.shape}")
     v = beta * state.v + (1 - beta) * grad                # exponential moving average of g
     return theta - lr * v, EMAMomentumState(v=v, step=state.step + 1)
 

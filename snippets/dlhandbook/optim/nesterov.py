@@ -45,7 +45,7 @@ def nesterov_init(theta):
     """Start with an empty buffer, b = 0."""
     theta = np.asarray(theta)
     if not np.issubdtype(theta.dtype, np.floating):
-        raise TypeError(f"theta must be a floating-point array, got dtype {theta.dtype}")
+        raise TypeError(f"theta must be a float array, got dtype {theta.dtype}")
     return NesterovState(b=np.zeros_like(theta), step=0)
 
 
@@ -54,7 +54,7 @@ def nesterov_update(theta, grad, state, lr, momentum=0.9, weight_decay=0.0):
     _check_hyper(lr, momentum, weight_decay)
     theta, grad = np.asarray(theta), np.asarray(grad)
     if theta.shape != grad.shape:
-        raise ValueError(f"grad must have theta's shape {theta.shape}, got {grad.shape}")
+        raise ValueError(f"grad shape {grad.shape} != theta shape {theta.shape}")
     g = grad + weight_decay * theta
     b = g.copy() if state.step == 0 else momentum * state.b + g   # b_t = mu b_{t-1} + g_t
     step = g + momentum * b                                        # gradient + look-ahead
