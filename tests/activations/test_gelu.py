@@ -69,3 +69,8 @@ def test_derivative_matches_finite_differences(param):
     h = 1e-5                                            # f acts elementwise: one centred difference per z
     numeric = (gelu(z + h, param) - gelu(z - h, param)) / (2 * h)
     assert rel_error(gelu_grad(z, param), numeric) < 1e-6
+
+
+def test_slope_peaks_slightly_above_one():
+    slope = gelu_grad(Z).max()                     # at z = sqrt(2)
+    assert 1.12 < slope < 1.13

@@ -53,3 +53,8 @@ def test_derivative_matches_finite_differences():
     h = 1e-5                                            # f acts elementwise: one centred difference per z
     numeric = (silu(z + h) - silu(z - h)) / (2 * h)
     assert rel_error(silu_grad(z), numeric) < 1e-6
+
+
+def test_slope_peaks_slightly_above_one():
+    slope = silu_grad(Z).max()                     # near z = 2.4
+    assert 1.09 < slope < 1.11

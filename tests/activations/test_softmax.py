@@ -45,6 +45,8 @@ def test_backward_matches_finite_differences_and_full_jacobian(rng):
     np.testing.assert_allclose(softmax_jacobian(z) @ g, softmax_grad(z, g), atol=1e-15, rtol=0)
     jac = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, 0), torch.tensor(z))
     np.testing.assert_allclose(softmax_jacobian(z), jac.numpy(), atol=1e-15, rtol=0)
+    off_diagonal = softmax_jacobian(z)[~np.eye(7, dtype=bool)]
+    assert (off_diagonal < 0).all()                    # -s_i s_j: not an elementwise map
 
 
 @pytest.mark.parametrize("dim", [0, 1])
@@ -79,3 +81,10 @@ def test_validates_arguments():
         softmax_torch(torch.zeros(2, 3), dim=-3)
     with pytest.raises(TypeError, match="z must be"):
         softmax_torch(torch.tensor([1, 2]))
+
+
+def test_jacobian_has_rank_k_minus_one_with_the_ones_vector_in_its_null_space(rng):
+    z = rng.standard_normal(6)
+    J = softmax_jacobian(z)
+    assert np.linalg.matrix_rank(J) == 5
+    np.testing.assert_allclose(J @ np.ones(6), 0.0, atol=1e-15)     # shift invariance

@@ -180,3 +180,18 @@ def test_rejects_bad_arguments():
         autograd_graph(1.0)
     with pytest.raises(ValueError, match="output must be computed"):
         autograd_graph(torch.tensor(1.0))
+
+
+def test_autodiff_of_a_composition_can_leave_the_subdifferential():
+    """relu(x) - relu(-x) is x itself, with derivative 1 everywhere; with ReLU'(0) = 0 per
+    primitive, reverse mode returns 0 at x = 0, outside the function's subdifferential {1}."""
+    x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (torch.relu(x) - torch.relu(-x)).backward()
+    assert x.grad.item() == 0.0
+    v = Value(0.0)
+    (v.relu() - (-v).relu()).backward()
+    assert v.grad == 0.0
+    for x0 in (-0.5, 0.5):                              # away from the kink: exactly 1
+        x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        (torch.relu(x) - torch.relu(-x)).backward()
+        assert x.grad.item() == 1.0

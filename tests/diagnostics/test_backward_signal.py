@@ -109,7 +109,8 @@ def blocks_ratio(activation, init, norm=None, residual=False, seed=0):
 def test_remedies_restore_the_signal_that_plain_networks_lose():
     xavier = torch.nn.init.xavier_normal_
     assert blocks_ratio(torch.nn.Sigmoid(), xavier) < 1e-12
-    assert 0.05 < blocks_ratio(torch.nn.Tanh(), xavier) < 20
+    for seed in range(3):                           # the table's 'preserved' band
+        assert 0.1 < blocks_ratio(torch.nn.Tanh(), xavier, seed=seed) < 10
     assert blocks_ratio(torch.nn.ReLU(), None) < 1e-8                  # PyTorch default init
     assert 0.1 < blocks_ratio(torch.nn.ReLU(), None, norm="layer") < 10
     assert 0.5 < blocks_ratio(torch.nn.Sigmoid(), xavier, residual=True) < 10

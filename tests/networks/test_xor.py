@@ -20,6 +20,17 @@ def test_no_linear_classifier_gets_more_than_three_of_four(rng):
     assert accuracy.max() <= 0.75
 
 
+def test_every_affine_function_obeys_the_identity_that_rules_out_xor(rng):
+    """f(0,1) + f(1,0) = f(0,0) + f(1,1) for f(x) = w.x + b. XOR needs the left side > 0
+    (both terms positive) and the right side <= 0, so no affine f classifies all four."""
+    X, y = make_xor()                                   # rows (0,0), (0,1), (1,0), (1,1)
+    w, b = rng.standard_normal((1000, 2)), rng.standard_normal((1000, 1))
+    f = w @ X.T + b                                     # (1000, 4)
+    np.testing.assert_allclose(f[:, 1] + f[:, 2], f[:, 0] + f[:, 3], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(X[1] + X[2], X[0] + X[3], rtol=0, atol=0)    # the reason
+    assert y[1] == y[2] == 1 and y[0] == y[3] == 0
+
+
 def _fit(activation, device):
     X, y = (torch.tensor(a, device=device) for a in make_xor())
     torch.manual_seed(0)

@@ -181,9 +181,9 @@ def test_updating_each_parameter_right_after_its_gradient_is_accumulated_is_exac
     for h in handles:
         h.remove()
     assert len(seen) == len(grads)
-    for p, g in zip(fused.parameters(), grads):
+    for p, g in zip(fused.parameters(), grads, strict=True):
         assert torch.equal(seen[p], g)                  # bit-identical gradients
-    for p, q in zip(fused.parameters(), model.parameters()):
+    for p, q in zip(fused.parameters(), model.parameters(), strict=True):
         assert torch.equal(p, q)                        # and bit-identical updated weights
 
 
@@ -228,3 +228,12 @@ def test_rejects_bad_arguments():
         MLP([3, 0])
     with pytest.raises(ValueError, match="activation must be"):
         MLP([3, 2], "gelu")
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_all_zero_weights_give_exactly_zero_hidden_weight_gradients(activation):
+    params = {k: np.zeros_like(v) for k, v in init_mlp([3, 5, 5, 4]).items()}
+    X, y = problem("cross_entropy")
+    _, grads = loss_and_grads(params, X, y, activation, loss="cross_entropy")
+    assert not grads["W1"].any() and not grads["W2"].any()    # W_{l+1}^T delta = 0
+    assert grads["b3"].any()                                   # the output bias still learns

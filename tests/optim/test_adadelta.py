@@ -48,6 +48,22 @@ def test_is_not_rmsprop():
     assert np.abs(ada[-1] - theta).max() > 1e-2
 
 
+
+def test_even_from_an_identical_first_step_adadelta_and_rmsprop_part_ways():
+    # RMSProp at lr = sqrt(eps) takes Adadelta's first step (to 1e-5); under a constant
+    # gradient RMSProp's step then falls to lr while Adadelta's grows with its own history.
+    g = np.array([1.0])
+    ada, _ = run(np.zeros(1), lambda th: g, 100, rho=0.95, eps=1e-6)
+    theta, state, rms = np.zeros(1), rmsprop_init(np.zeros(1)), [np.zeros(1)]
+    for _ in range(100):
+        theta, state = rmsprop_update(theta, g, state, lr=1e-3, alpha=0.95, eps=1e-12)
+        rms.append(theta)
+    step_ada, step_rms = -np.diff(ada[:, 0]), -np.diff(np.stack(rms)[:, 0])
+    assert abs(step_ada[0] / step_rms[0] - 1) < 1e-5
+    assert np.all(np.diff(step_ada) > 0)                # Adadelta: steps keep growing
+    assert abs(step_rms[-1] / 1e-3 - 1) < 1e-2          # RMSProp: settles at lr
+    assert step_ada[-1] > 5 * step_rms[-1]
+
 def test_update_is_invariant_to_rescaling_a_parameter():
     """Run once in x and once in u = x / c. With the epsilons carried over in matching units
     (eps on E[g^2] scales like c^2, eps on E[dx^2] like 1/c^2), the u-run is the x-run divided by

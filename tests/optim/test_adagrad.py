@@ -127,3 +127,15 @@ def test_rejects_bad_arguments():
         adagrad_init(np.array([1, 2]))
     with pytest.raises(ValueError, match="initial_accumulator_value"):
         adagrad_init(np.zeros(2), initial_accumulator_value=-1.0)
+
+
+def test_a_diagonal_preconditioner_cannot_undo_a_45_degree_rotation():
+    # The best diagonal scaling D = diag(A)^(-1/2) (what per-coordinate methods approximate)
+    # makes an axis-aligned ravine perfectly conditioned but leaves the rotated one as it was.
+    for angle, kappa_after in ((0.0, 1.0), (np.pi / 4, 100.0)):
+        c, s = np.cos(angle), np.sin(angle)
+        R = np.array([[c, -s], [s, c]])
+        A = R @ np.diag([1.0, 100.0]) @ R.T             # condition number 100 at any angle
+        D = np.diag(1 / np.sqrt(np.diag(A)))
+        assert np.linalg.cond(A) == pytest.approx(100.0, rel=1e-9)
+        assert np.linalg.cond(D @ A @ D) == pytest.approx(kappa_after, rel=1e-9)

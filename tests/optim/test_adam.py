@@ -144,3 +144,37 @@ def test_rejects_bad_arguments():
         adam_update(np.zeros(2), np.zeros(2), state, weight_decay=-1.0)
     with pytest.raises(ValueError, match="grad"):
         adam_update(np.zeros(2), np.zeros(3), state)
+
+
+def _steps_to_stay_below(losses, target):
+    above = np.nonzero(np.asarray(losses) >= target)[0]
+    if losses[-1] >= target:
+        return np.inf
+    return above[-1] + 2 if len(above) else 1          # steps after which it stays below
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_on_a_45_degree_ravine_tuned_adam_still_beats_gd_at_its_best_step(seed):
+    # The diagonal scaling cannot help here (test_adagrad.py), but Adam's momentum and
+    # sign-like steps still do. Adam's lr is tuned on a grid, optimum strictly inside.
+    c = s = np.sqrt(0.5)
+    R = np.array([[c, -s], [s, c]])
+    A = R @ np.diag([1.0, 100.0]) @ R.T
+    u = np.random.default_rng(seed).standard_normal(2)
+    x0, target, T = R @ (u / np.linalg.norm(u)), 1e-6, 1000
+
+    def losses_of(step):
+        x, state, out = x0, None, []
+        for _ in range(T):
+            x, state = step(x, A @ x, state)
+            out.append(0.5 * x @ A @ x)
+        return out
+
+    k_gd = _steps_to_stay_below(losses_of(lambda x, g, st: (x - 2 / 101 * g, st)), target)
+    grid = np.geomspace(1e-3, 1.0, 13)
+    k_adam = [_steps_to_stay_below(losses_of(
+        lambda x, g, st, lr=lr: adam_update(x, g, st or adam_init(x), lr=lr)), target)
+        for lr in grid]
+    best = int(np.argmin(k_adam))
+    assert 0 < best < len(grid) - 1
+    assert k_adam[best] < k_gd < np.inf

@@ -52,6 +52,33 @@ def test_on_a_quadratic_with_exact_steps_the_inverse_hessian_is_recovered_in_n_s
     np.testing.assert_allclose(H, np.linalg.inv(A), rtol=1e-6, atol=1e-8)
 
 
+
+def test_with_h0_identity_and_exact_steps_bfgs_reproduces_the_conjugate_gradient_iterates():
+    """Nazareth (1979): on a quadratic, BFGS from H_0 = I with exact line searches generates
+    the same iterates as linear conjugate gradient from the same start."""
+    rng = np.random.default_rng(3)
+    n = 6
+    B = rng.standard_normal((n, n))
+    A, b = B @ B.T + np.eye(n), rng.standard_normal(n)
+    _, grad = quadratic(A, b)
+    x0 = rng.standard_normal(n)
+    H, x, bfgs = np.eye(n), x0, [x0]
+    for _ in range(n):
+        d = -H @ grad(x)
+        x_new = x - (grad(x) @ d) / (d @ A @ d) * d     # exact minimiser along d
+        H = bfgs_inverse_update(H, x_new - x, grad(x_new) - grad(x))
+        x = x_new
+        bfgs.append(x)
+    x, r = x0, -grad(x0)                                # linear CG (Nocedal & Wright Alg. 5.2)
+    p, cg = r.copy(), [x0]
+    for _ in range(n):
+        alpha = (r @ r) / (p @ A @ p)
+        x, r_new = x + alpha * p, r - alpha * (A @ p)
+        p, r = r_new + (r_new @ r_new) / (r @ r) * p, r_new
+        cg.append(x)
+    np.testing.assert_allclose(np.stack(bfgs), np.stack(cg), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(cg[-1], np.linalg.solve(A, b), rtol=1e-7, atol=1e-9)
+
 def test_minimises_rosenbrock_far_faster_than_gradient_descent():
     loss, grad = rosenbrock()
     result = bfgs_minimize(loss, grad, np.array([-1.2, 1.0]), max_iter=200)

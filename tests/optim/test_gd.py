@@ -31,6 +31,16 @@ def test_error_contracts_by_one_minus_lr_times_curvature_each_step():
     _, traj = gradient_descent(grad, np.array([1.0, 1.0]), lr, 20)
     expected = np.stack([(1 - lr * np.diag(A)) ** t for t in range(21)])
     np.testing.assert_allclose(traj, expected, rtol=1e-12, atol=0)
+    # and for eigenvectors that are not the axes: A = Q diag(lam) Q^T, rotated at random
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    lam = np.array([L, 3.0, 1.0, 0.2])
+    _, grad = quadratic(Q @ np.diag(lam) @ Q.T)
+    x0 = rng.standard_normal(4)
+    _, traj = gradient_descent(grad, x0, lr, 20)
+    coords = traj @ Q                                  # (21, 4): error along each eigenvector
+    expected = np.stack([(1 - lr * lam) ** t * (x0 @ Q) for t in range(21)])
+    np.testing.assert_allclose(coords, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_zigzags_across_the_steep_direction_without_any_noise():

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -123,8 +125,9 @@ def _ill_conditioned(d=20, mu=1.0, L=100.0, seed=0):
 
 
 def _steps_until(traj, tol=1e-6):
-    norms = np.linalg.norm(traj, axis=1)
-    return int(np.argmax(norms < tol)) if np.any(norms < tol) else None
+    """The step after which ||x_t|| stays below tol for the rest of the run (None: never)."""
+    above = np.flatnonzero(np.linalg.norm(traj, axis=1) >= tol)
+    return int(above[-1]) + 1 if above[-1] + 1 < len(traj) else None
 
 
 def test_momentum_reaches_the_target_in_far_fewer_steps_than_the_best_gd():
@@ -174,3 +177,63 @@ def test_rejects_bad_arguments():
         heavy_ball_optimal_params(0.0, 1.0)
     with pytest.raises(ValueError, match="momentum"):
         momentum_optimizer([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=1.5)
+
+
+def _stationary_second_moment(update, init, lr, h, n_chains, seed, n_steps=3000,
+                              burn_in=1500, **hyper):
+    """E x^2 per direction of a noisy quadratic 1/2 sum h_i x_i^2, gradient h x + N(0, 1),
+    averaged over n_chains independent chains and the steps after burn_in."""
+    rng = np.random.default_rng(seed)
+    theta = np.zeros((n_chains, len(h)))                # (chains, d): all chains at once
+    state, total = init(theta), np.zeros(len(h))
+    for t in range(n_steps):
+        grad = h * theta + rng.standard_normal(theta.shape)
+        theta, state = update(theta, grad, state, lr=lr, **hyper)
+        if t >= burn_in:
+            total += np.mean(theta**2, axis=0)
+    return total / (n_steps - burn_in)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_momentum_does_not_reduce_gradient_noise_at_equal_effective_step(seed):
+    h, lr, mu = np.array([1.0, 0.5]), 1e-2, 0.9
+    sgd_var = _stationary_second_moment(sgd_update, sgd_init, lr, h, 2000, seed)
+    hb_var = _stationary_second_moment(momentum_update, momentum_init, lr * (1 - mu), h,
+                                       2000, seed + 100, momentum=mu)
+    # closed forms (unit gradient noise): SGD lr / (h (2 - lr h)); heavy ball at lr' and mu:
+    # lr' (1 + mu) / (h (1 - mu) (2 (1 + mu) - lr' h))
+    sgd_theory = lr / (h * (2 - lr * h))
+    lr_hb = lr * (1 - mu)
+    hb_theory = lr_hb * (1 + mu) / (h * (1 - mu) * (2 * (1 + mu) - lr_hb * h))
+    np.testing.assert_allclose(sgd_var, sgd_theory, rtol=0.05)
+    np.testing.assert_allclose(hb_var, hb_theory, rtol=0.05)
+    np.testing.assert_allclose(hb_var / sgd_var, 1.0, rtol=0.05)   # the same noise ball
+    # at the same lr, instead, momentum multiplies the noise ball by about 1 / (1 - mu)
+    hb_same_lr = _stationary_second_moment(momentum_update, momentum_init, lr, h, 2000,
+                                           seed + 200, momentum=mu)
+    assert np.all(hb_same_lr > 0.8 / (1 - mu) * sgd_var)
+
+
+def test_resuming_needs_the_optimizer_state_dict_too():
+    def run(n_steps, w, opt):
+        for _ in range(n_steps):
+            opt.zero_grad()
+            ((w - torch.arange(3.0, dtype=torch.float64)) ** 2).sum().backward()
+            opt.step()
+        return w
+
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.05, momentum=0.9)
+    run(10, w, opt)
+    # state_dict() returns references to the live buffers: copy it, as torch.save would
+    checkpoint = {"w": w.detach().clone(), "opt": copy.deepcopy(opt.state_dict())}
+    straight = run(10, w, opt).detach().clone()        # 20 steps without interruption
+
+    w2 = checkpoint["w"].clone().requires_grad_(True)
+    opt2 = torch.optim.SGD([w2], lr=0.05, momentum=0.9)
+    opt2.load_state_dict(checkpoint["opt"])            # momentum buffer restored
+    torch.testing.assert_close(run(10, w2, opt2).detach(), straight, rtol=0, atol=0)
+
+    w3 = checkpoint["w"].clone().requires_grad_(True)
+    fresh = torch.optim.SGD([w3], lr=0.05, momentum=0.9)   # model only: buffer restarts at 0
+    assert torch.linalg.norm(run(10, w3, fresh).detach() - straight) > 1e-3

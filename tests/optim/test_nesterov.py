@@ -56,23 +56,53 @@ def test_zero_momentum_is_plain_sgd():
     np.testing.assert_array_equal(ours, plain)
 
 
-def test_overshoots_less_and_settles_sooner_than_heavy_ball_at_the_same_settings():
+def _steps_to_stay_below(losses, tol):
+    """The step after which the loss stays below tol for the rest of the run (None: never)."""
+    above = np.flatnonzero(np.asarray(losses) >= tol)
+    if len(above) == 0:
+        return 0
+    return int(above[-1]) + 1 if above[-1] + 1 < len(losses) else None
+
+
+def test_steps_to_stay_below_ignores_a_loss_that_dips_and_climbs_back():
+    assert _steps_to_stay_below([5.0, 0.5, 3.0, 0.5, 0.4], 1.0) == 3   # not 1: it came back
+    assert _steps_to_stay_below([5.0, 2.0], 1.0) is None
+    assert _steps_to_stay_below([0.5, 0.2], 1.0) == 0
+
+
+def _ravine_runs(momentum, n_steps=2000):
     loss, grad = quadratic(RAVINE)
     x0 = np.array([-10.0, 1.0])
-    hyper = dict(lr=0.01, momentum=0.9)
-    hb = _run(momentum_update, momentum_init, grad, x0, 600, **hyper)
-    nag = _run(nesterov_update, nesterov_init, grad, x0, 600, **hyper)
-    assert 0 < nag[:, 0].max() < 0.85 * hb[:, 0].max()     # overshoot past the minimum at x = 0
-
-    def settled(traj):
-        return int(np.argmax([loss(x) < 1e-6 for x in traj]))
-
-    assert settled(nag) < 0.7 * settled(hb)
+    hyper = dict(lr=0.01, momentum=momentum)
+    hb = _run(momentum_update, momentum_init, grad, x0, n_steps, **hyper)
+    nag = _run(nesterov_update, nesterov_init, grad, x0, n_steps, **hyper)
+    return hb, nag, [loss(x) for x in hb], [loss(x) for x in nag]
 
 
-def test_nesterov_tolerates_a_smaller_step_than_heavy_ball():
+@pytest.mark.parametrize("momentum", [0.85, 0.9, 0.95, 0.97])
+def test_when_heavy_ball_oscillates_nesterov_overshoots_less_and_settles_sooner(momentum):
+    # lr = 0.01 on the shallow axis (h = 1): heavy ball oscillates there once
+    # momentum > (1 - sqrt(lr * h))^2 = 0.81
+    hb, nag, hb_loss, nag_loss = _ravine_runs(momentum)
+    assert 0 < nag[:, 0].max() < 0.9 * hb[:, 0].max()   # overshoot past the minimum x = 0
+    hb_steps, nag_steps = _steps_to_stay_below(hb_loss, 1e-6), _steps_to_stay_below(nag_loss,
+                                                                                    1e-6)
+    assert nag_steps < 0.92 * hb_steps
+
+
+@pytest.mark.parametrize("momentum", [0.5, 0.7, 0.8])
+def test_when_neither_oscillates_nesterov_is_slightly_slower_than_heavy_ball(momentum):
+    hb, nag, hb_loss, nag_loss = _ravine_runs(momentum)
+    assert hb[:, 0].max() <= 0 and nag[:, 0].max() <= 0   # neither passes x = 0
+    hb_steps, nag_steps = _steps_to_stay_below(hb_loss, 1e-6), _steps_to_stay_below(nag_loss,
+                                                                                    1e-6)
+    assert hb_steps < nag_steps < 1.1 * hb_steps
+
+
+@pytest.mark.parametrize("mu", [0.5, 0.8, 0.9])
+def test_nesterov_tolerates_a_smaller_step_than_heavy_ball(mu):
     # On curvature h: heavy ball is stable for lr*h < 2(1+mu), Nesterov for lr*h < 2(1+mu)/(1+2mu)
-    mu, h = 0.8, 100.0
+    h = 100.0
     nag_edge = 2 * (1 + mu) / (1 + 2 * mu) / h
     _, grad = quadratic(np.array([[h]]))
     x0 = np.array([1.0])

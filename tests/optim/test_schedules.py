@@ -43,6 +43,9 @@ S = torch.optim.lr_scheduler
      lambda o: S.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2)),
     ("linear warm-up", lambda t: linear_warmup_lr(t, LR0, total_iters=400, start_factor=0.01),
      lambda o: S.LinearLR(o, start_factor=0.01, total_iters=400)),
+    ("linear decay to zero",
+     lambda t: linear_warmup_lr(t, LR0, total_iters=800, start_factor=1.0, end_factor=0.0),
+     lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=800)),
 ])
 def test_matches_torch_lr_scheduler_over_1000_steps(name, ours, theirs):
     t = np.arange(1000)
@@ -88,6 +91,33 @@ def test_a_decaying_schedule_reaches_the_optimum_where_a_constant_lr_stalls():
     err_decay = np.sum((w_decay - w_star) ** 2)
     assert err_decay < 0.05 * noise_ball
     assert err_decay < 2e-3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_warmup_trains_where_the_same_peak_rate_without_it_diverges(seed):
+    # f(x) = sum x^4 / 4 + x^2 / 2: curvature 3 x^2 + 1 is far larger at the start than at
+    # the minimum, the situation warm-up is for. Peak lr 0.5 is stable near x = 0 (lr h < 2).
+    def grad_fn(x, idx):
+        return x**3 + x
+
+    x0 = 4.0 * np.random.default_rng(seed).standard_normal(10)
+    assert 0.5 * (3 * np.max(x0**2) + 1) > 2                  # unstable at the start
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_const, _ = sgd(grad_fn, x0, 1, 1, 0.5, 300)
+    lrs = linear_warmup_lr(np.arange(300), 0.5, total_iters=100, start_factor=0.01)
+    x_warm, _ = sgd(grad_fn, x0, 1, 1, lambda t: lrs[t], 300)
+    assert not np.all(np.isfinite(x_const)) or np.linalg.norm(x_const) > 1e6   # diverged
+    assert np.linalg.norm(x_warm) < 1e-6                                      # converged
+
+
+def test_pytorch_cosine_annealing_is_one_cosine_and_climbs_back_after_t_max():
+    T = 100
+    lrs = _torch_lrs(lambda o: S.CosineAnnealingLR(o, T_max=T), 2 * T + 1)
+    ours = cosine_warm_restarts_lr(np.arange(T), LR0, T_0=T)      # one cycle, no restart
+    np.testing.assert_allclose(lrs[:T], ours, rtol=1e-9, atol=1e-15)
+    assert lrs[T] == pytest.approx(0.0, abs=1e-15)                # the floor at T_max ...
+    assert lrs[2 * T] == pytest.approx(LR0, rel=1e-9)             # ... and back at 2 T_max
+    assert np.all(np.diff(lrs[T:2 * T + 1]) > 0)
 
 
 def test_warmup_cosine_ramps_up_then_decays_to_the_floor():

@@ -76,6 +76,16 @@ def svg_legibility(svg: str) -> tuple[float, list[tuple[float, str]]]:
     return float(width["w"]), [(float(m["s"]) * 100, m["text"]) for m in _TEXT.finditer(svg)]
 
 
+_GROUP = re.compile(r'scale\((?P<s>[\d.e-]+) -(?P=s)\)">(?P<body>.*?)</g>', re.S)
+_GLYPH_SCALE = re.compile(r'<use [^>]*transform="[^"]*scale\((?P<g>[\d.e-]+)\)"')
+
+
+def smallest_glyph_pt(svg: str) -> float:
+    """The smallest glyph drawn, in pt: math sub- and superscripts are 0.7 of their text."""
+    return min(float(m["s"]) * 100 * min([1.0] + [float(g) for g in _GLYPH_SCALE.findall(m["body"])])
+               for m in _GROUP.finditer(svg))
+
+
 def displayed_px(font_pt: float, width_pt: float, content_px: float) -> float:
     """Displayed size in CSS px of `font_pt` text in an SVG `width_pt` wide, in a column."""
     return font_pt * 4 / 3 * min(1.0, content_px / (width_pt * 4 / 3))
@@ -100,6 +110,8 @@ def test_svg_legibility_parser_reads_matplotlib_output(tmp_path):
     assert 200 < width < 300   # 4 in = 288 pt, trimmed by bbox "tight"
     assert sizes["$z$"] == pytest.approx(13) and sizes["rotated"] == pytest.approx(12)
     assert sizes["a line"] == pytest.approx(9)
+    svg = (tmp_path / "f.svg").read_text()
+    assert smallest_glyph_pt(svg) == pytest.approx(9)   # no superscripts in this figure
     assert displayed_px(12, 288, 750) == pytest.approx(16)   # natural size: 1 pt = 4/3 px
     assert displayed_px(12, 576, 384) == pytest.approx(8)    # 768 px wide, shown at 384 px
 
@@ -117,8 +129,11 @@ def test_every_figure_is_legible_on_a_laptop_and_a_phone(generated):
         assert texts, f"{path.name}: no text found; is svg.fonttype still 'path'?"
         pt, text = min(texts)
         laptop, phone = displayed_px(pt, width, LAPTOP_PX), displayed_px(pt, width, PHONE_PX)
+        glyph = smallest_glyph_pt(path.read_text())   # reported, not asserted
         rows.append(f"{path.stem:38s} {width / 72:5.2f} in {pt:5.1f} pt "
-                    f"{laptop:5.1f} px @750 {phone:5.1f} px @358  {text[:30]!r}")
+                    f"{laptop:5.1f} px @750 {phone:5.1f} px @358  {text[:26]!r:28s} "
+                    f"superscripts {displayed_px(glyph, width, LAPTOP_PX):4.1f} / "
+                    f"{displayed_px(glyph, width, PHONE_PX):4.1f} px")
         if laptop < LAPTOP_MIN_TEXT_PX - 1e-6 or phone < PHONE_MIN_TEXT_PX - 1e-6:
             failures.append(f"{path.name}: {text!r} at {pt:g} pt in a {width / 72:.2f} in figure "
                             f"shows at {laptop:.1f} px on a laptop, {phone:.1f} px on a phone")
@@ -134,11 +149,15 @@ def test_dark_variant_has_the_light_layout(generated):
         assert wd == pytest.approx(wl, rel=1e-3) and sorted(td) == sorted(tl), dark.name
 
 
-def _layout(rows: int, cols: int, *, twin: bool = False, colorbar: bool = False):
+def _layout(rows: int, cols: int, *, twin: bool = False, colorbar: bool = False,
+            frameless: bool = False):
     import matplotlib.pyplot as plt
     import numpy as np
 
     fig, axes = plt.subplots(rows, cols, figsize=(6, 4), squeeze=False)
+    if frameless:   # images or diagrams with the axis turned off are panels all the same
+        for ax in axes.flat:
+            ax.axis("off")
     if twin:
         axes[0, 0].twinx()
     if colorbar:
@@ -149,17 +168,18 @@ def _layout(rows: int, cols: int, *, twin: bool = False, colorbar: bool = False)
     return fig
 
 
-@pytest.mark.parametrize(("rows", "cols", "twin", "colorbar", "expected"), [
-    (1, 1, False, False, 1), (1, 2, True, True, 2), (2, 2, True, True, 2), (4, 2, False, False, 2),
-    (1, 3, False, False, 3), (2, 4, False, False, 4),
+@pytest.mark.parametrize(("rows", "cols", "twin", "colorbar", "frameless", "expected"), [
+    (1, 1, False, False, False, 1), (1, 2, True, True, False, 2), (2, 2, True, True, False, 2),
+    (4, 2, False, False, False, 2), (1, 3, False, False, False, 3), (2, 4, False, False, False, 4),
+    (1, 3, False, False, True, 3),
 ])
 def test_panels_side_by_side_ignores_twins_insets_and_colorbars(rows, cols, twin, colorbar,
-                                                                  expected):
+                                                                  frameless, expected):
     import matplotlib.pyplot as plt
 
     from dlhandbook.figures import panels_side_by_side
 
-    fig = _layout(rows, cols, twin=twin, colorbar=colorbar)
+    fig = _layout(rows, cols, twin=twin, colorbar=colorbar, frameless=frameless)
     fig.canvas.draw()
     assert panels_side_by_side(fig) == expected
     plt.close(fig)

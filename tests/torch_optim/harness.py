@@ -7,6 +7,11 @@ The problem: a few small tensors ``theta`` and, at step t, the gradient
 ``g = sign * theta + n_t`` of ``sign/2 |theta|^2 + n_t . theta`` with fixed noise ``n_t``
 (seeded by t). Both optimizers under comparison get the same noise; ``sign`` is -1 when
 ``maximize=True`` so that ascent also converges and long runs stay well conditioned.
+
+The checks at the end cover what a drop-in meets in real training: float32, float16 and
+bfloat16 with gradients from 1e-20 to 1e20 (each of our paths against the same torch
+path), checkpoints of an older torch whose groups lack newer keys, a tensor learning
+rate, and the torch options we deliberately leave out.
 """
 
 from __future__ import annotations
@@ -296,8 +301,9 @@ def assert_matches_torch_in_low_precision(ours_cls, torch_cls, kwargs, device, f
 
 
 def assert_resumes_old_checkpoint(ours_cls, torch_cls, kwargs, device, k=7):
-    """A torch.optim state_dict whose groups lack the keys newer torch added loads and
-    resumes in ours exactly as it does in torch, and both fill in the same defaults."""
+    """A torch.optim state_dict as an older torch saved it (groups without the keys newer
+    torch added, ``step`` a Python int) loads and resumes in ours exactly as it does in
+    torch, and both fill in the same defaults."""
     params_ref = make_params(device)
     ref = torch_cls(params_ref, foreach=False, **kwargs)
     run(ref, params_ref, k)
@@ -308,6 +314,9 @@ def assert_resumes_old_checkpoint(ours_cls, torch_cls, kwargs, device, k=7):
             if group.pop(key, "absent") != "absent":
                 removed.add(key)
     assert {"maximize", "foreach"} <= removed
+    for state in saved["state"].values():                   # torch < 1.12 saved an int step
+        if "step" in state:
+            state["step"] = int(state["step"])
     params, params_again = clone_params(params_ref), clone_params(params_ref)
     ours = ours_cls(params, **kwargs)
     ours.load_state_dict(copy.deepcopy(saved))
@@ -323,8 +332,10 @@ def assert_resumes_old_checkpoint(ours_cls, torch_cls, kwargs, device, k=7):
 
 
 def assert_tensor_lr_like_torch(ours_cls, torch_cls, kwargs, device, steps=10):
-    """``group["lr"] = torch.tensor(lr)`` on each path: where torch accepts it ours follows
-    the same trajectory; where torch rejects it ours raises an error naming ``lr``."""
+    """A tensor lr, written into ``param_groups`` or given to the constructor, on each path
+    (foreach False, True and, for the constructor, None): where torch accepts it ours
+    follows the same trajectory; where torch rejects it ours raises an error naming ``lr``.
+    A tensor lr with two elements raises a ValueError naming ``lr``."""
     lr = kwargs.get("lr", 1e-2)
     outcomes = {}
     for foreach in (False, True):
@@ -347,6 +358,25 @@ def assert_tensor_lr_like_torch(ours_cls, torch_cls, kwargs, device, steps=10):
             torch.testing.assert_close(p, q, **TOL)
         outcomes[foreach] = "accepted"
     assert outcomes[False] == "accepted"                     # every torch loop accepts it
+    for foreach in (None, False, True):                      # a tensor lr in the constructor
+        params = make_params(device)
+        params_ref = clone_params(params)
+        try:
+            ref = torch_cls(params_ref, foreach=foreach, **{**kwargs, "lr": torch.tensor(lr)})
+        except (RuntimeError, ValueError) as error:
+            assert "lr" in str(error)
+            with pytest.raises((RuntimeError, ValueError), match="lr"):
+                ours_cls(params, foreach=foreach, **{**kwargs, "lr": torch.tensor(lr)})
+            continue
+        ours = ours_cls(params, foreach=foreach, **{**kwargs, "lr": torch.tensor(lr)})
+        many = make_params(device, shapes=[(2,)] * 16)
+        many_ref = clone_params(many)
+        ours.add_param_group({"params": many})               # 19 tensors: foreach=None
+        ref.add_param_group({"params": many_ref})            # would pick multi-tensor
+        run(ours, params + many, steps)
+        run(ref, params_ref + many_ref, steps)
+        for p, q in zip(params + many, params_ref + many_ref, strict=True):
+            torch.testing.assert_close(p, q, **TOL)
     params = make_params(device)
     bad = ours_cls(params, foreach=False, **kwargs)
     bad.param_groups[0]["lr"] = torch.tensor([lr, lr])
@@ -367,3 +397,39 @@ def assert_rejects_unoffered_options(ours_cls, torch_cls):
         ours_cls(make_params("cpu"), **{name: ref[name].default})
         with pytest.raises(ValueError, match=name):
             ours_cls(make_params("cpu"), **{name: True})
+
+
+def assert_grad_scaler_matches_torch(ours_cls, torch_cls, kwargs, device, steps=8):
+    """Mixed precision with ``torch.amp.GradScaler``: autocast (bfloat16 on CPU, float16 on
+    CUDA), one batch with an inf so that the scaler skips that step and halves its scale;
+    ours ends where torch.optim ends (float32 weights) with the same scale."""
+    device = torch.device(device)
+    low = torch.float16 if device.type == "cuda" else torch.bfloat16
+
+    def train(optimizer_cls, model, **extra):
+        optimizer = optimizer_cls(model.parameters(), **kwargs, **extra)
+        scaler = torch.amp.GradScaler(device.type, init_scale=2.0**16)
+        gen = torch.Generator().manual_seed(0)
+        for t in range(steps):
+            X = torch.randn(16, 4, generator=gen).to(device)
+            y = torch.randn(16, 1, generator=gen).to(device)
+            if t == 3:
+                X[0, 0] = float("inf")                       # an overflowing batch
+            optimizer.zero_grad()
+            with torch.autocast(device.type, dtype=low):
+                loss = torch.nn.functional.mse_loss(model(X), y)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        return scaler.get_scale()
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1).to(device)
+    model_ref = copy.deepcopy(model)
+    start = [p.detach().clone() for p in model.parameters()]
+    scale = train(ours_cls, model)
+    scale_ref = train(torch_cls, model_ref, foreach=False)
+    assert scale == scale_ref < 2.0**16                      # the inf step was skipped
+    for p, q, s in zip(model.parameters(), model_ref.parameters(), start, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+        assert not torch.equal(p, s)

@@ -126,3 +126,7 @@ def test_float16_gradients_above_256_still_step_by_lr(foreach, device):
     optimizer.step()                                         # Adam's first step is -lr sign(g)
     torch.testing.assert_close(p.detach().float(), torch.full((4,), -1e-2, device=device),
                                rtol=1e-3, atol=0)
+
+
+def test_mixed_precision_with_grad_scaler_like_torch(device):
+    harness.assert_grad_scaler_matches_torch(OURS, TORCH, BASE, device)

@@ -114,3 +114,7 @@ def test_tensor_lr_like_torch(device):
 
 def test_rejects_options_it_does_not_offer():
     harness.assert_rejects_unoffered_options(OURS, TORCH)
+
+
+def test_mixed_precision_with_grad_scaler_like_torch(device):
+    harness.assert_grad_scaler_matches_torch(OURS, TORCH, BASE, device)

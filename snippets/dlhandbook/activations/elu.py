@@ -4,12 +4,12 @@ $$\mathrm{ELU}(z) = \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0
 \end{cases}, \qquad
 \mathrm{ELU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha\,e^{z} & z \le 0 \end{cases}$$
 
-For $\alpha = 1$ ELU is continuously differentiable (only C1: the second derivative jumps
-from 1 to 0 at $z = 0$). It is the identity for positive inputs and saturates to $-\alpha$
-for very negative ones, which pushes mean activations towards zero. Its gradient on the
-negative side is positive but decays like $e^{z}$. As in PyTorch, the derivative at $z = 0$
-is $\alpha$, any finite real $\alpha$ is accepted ($\alpha > 0$ is usual), and at a NaN
-input the backward passes the upstream gradient through unchanged.
+For $\alpha = 1$ ELU is continuously differentiable (only C1: the second derivative
+jumps from 1 to 0 at $z = 0$). It is the identity for positive inputs and saturates to
+$-\alpha$ for very negative ones, which pushes mean activations towards zero. Its
+gradient on the negative side is positive but decays like $e^{z}$. As in PyTorch, the
+derivative at $z = 0$ is $\alpha$, any finite real $\alpha$ is accepted ($\alpha > 0$ is
+usual), and at a NaN input the backward passes the upstream gradient through unchanged.
 
 Reference: Clevert, Unterthiner & Hochreiter (2016), *Fast and Accurate Deep Network
 Learning by Exponential Linear Units (ELUs)*.

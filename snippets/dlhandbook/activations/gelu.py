@@ -1,15 +1,16 @@
 r"""GELU, exact (erf) and tanh-approximated, with derivatives.
 
-$$\mathrm{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\Bigl(1 + \operatorname{erf}\frac{z}{\sqrt2}\Bigr), \qquad
+$$\mathrm{GELU}(z) = z\,\Phi(z)
+= \frac{z}{2}\Bigl(1 + \operatorname{erf}\frac{z}{\sqrt2}\Bigr), \qquad
 \mathrm{GELU}'(z) = \Phi(z) + z\,\varphi(z)$$
 
 $$\mathrm{GELU}_{\tanh}(z) = \frac{z}{2}\Bigl(1 + \tanh u\Bigr),\quad
 u = \sqrt{2/\pi}\,\bigl(z + 0.044715\,z^{3}\bigr)$$
 
-$\Phi$ and $\varphi$ are the standard normal CDF and density. GELU weights its input by the
-probability that a standard normal variable is below it; it is smooth, dips slightly below zero
-for negative $z$, and is the activation of BERT and GPT-2. ``approximate="none"|"tanh"`` chooses
-the form, as in ``torch.nn.functional.gelu``.
+$\Phi$ and $\varphi$ are the standard normal CDF and density. GELU weights its input by
+the probability that a standard normal variable is below it; it is smooth, dips slightly
+below zero for negative $z$, and is the activation of BERT and GPT-2.
+``approximate="none"|"tanh"`` chooses the form, as in ``torch.nn.functional.gelu``.
 
 Reference: Hendrycks & Gimpel (2016), *Gaussian Error Linear Units (GELUs)*.
 """
@@ -47,16 +48,10 @@ def _check_approximate(approximate):
 
 
 # --8<-- [start:numpy]
-# NumPy has no erf; the stdlib's, applied element by element, is exact but slow on large arrays
+# NumPy has no erf; the stdlib's, applied element by element, is exact but slow on
+# large arrays
 # (scipy.special.erfc is the fast drop-in replacement where SciPy is available).
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
-
-
-def _as_real_array(z):
-    z = np.asarray(z)
-    if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
-        raise TypeError(f"z must be a real numeric array, got dtype {z.dtype}")
-    return z.astype(np.float64)
 
 
 def gelu(z, approximate="none"):
@@ -71,9 +66,11 @@ def gelu(z, approximate="none"):
     approximate = _check_approximate(approximate)
     z = _as_real_array(z)
     if approximate == "none":
-        Phi = 0.5 * _erfc(-z / math.sqrt(2.0))          # erfc keeps precision for z << 0
+        # erfc keeps precision for z << 0
+        Phi = 0.5 * _erfc(-z / math.sqrt(2.0))
         return z * Phi
-    zc = np.clip(z, -100.0, 100.0)                       # tanh(u) is already +-1 there; no z^3 overflow
+    # tanh(u) is already +-1 there; no z^3 overflow
+    zc = np.clip(z, -100.0, 100.0)
     u = SQRT_2_OVER_PI * (zc + KAPPA * zc**3)
     return 0.5 * z * (1.0 + np.tanh(u))
 
@@ -82,7 +79,8 @@ def gelu_grad(z, approximate="none"):
     """d GELU / dz: Phi(z) + z phi(z) (exact) or the derivative of the tanh form."""
     approximate = _check_approximate(approximate)
     z = _as_real_array(z)
-    zc = np.clip(z, -100.0, 100.0)                       # beyond |z| = 40 the density is 0.0 anyway
+    # beyond |z| = 40 the density is 0.0 anyway
+    zc = np.clip(z, -100.0, 100.0)
     if approximate == "none":
         Phi = 0.5 * _erfc(-z / math.sqrt(2.0))
         phi = np.exp(-0.5 * zc * zc) / math.sqrt(2.0 * math.pi)
@@ -91,6 +89,15 @@ def gelu_grad(z, approximate="none"):
     du_dz = SQRT_2_OVER_PI * (1.0 + 3.0 * KAPPA * zc * zc)
     return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * du_dz
 # --8<-- [end:numpy]
+
+
+# --8<-- [start:checks_numpy]
+def _as_real_array(z):
+    z = np.asarray(z)
+    if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
+        raise TypeError(f"z must be a real numeric array, got dtype {z.dtype}")
+    return z.astype(np.float64)
+# --8<-- [end:checks_numpy]
 
 
 # --8<-- [start:torch]

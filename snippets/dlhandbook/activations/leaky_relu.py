@@ -1,15 +1,17 @@
 r"""Leaky ReLU and its derivative.
 
-$$\mathrm{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases}, \qquad
+$$\mathrm{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases},
+\qquad
 \mathrm{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases}$$
 
-The negative side is a line of slope $\alpha$ (``negative_slope``, 0.01 by default), not the
-constant $\alpha$: at $z = -5$ the output is $-0.05$. The point of the leak is the nonzero
-gradient $\alpha$ for negative inputs, so a unit can recover from a negative pre-activation.
+The negative side is a line of slope $\alpha$ (``negative_slope``, 0.01 by default), not
+the constant $\alpha$: at $z = -5$ the output is $-0.05$. The point of the leak is the
+nonzero gradient $\alpha$ for negative inputs, so a unit can recover from a negative
+pre-activation.
 
-Like ``torch.nn.functional.leaky_relu`` we accept any finite real slope: $\alpha = 1$ is the
-identity (a linear "activation"), $\alpha < 0$ makes the function non-monotonic, and PReLU learns
-$\alpha$. The derivative at $z = 0$ is taken to be $\alpha$, as in PyTorch.
+Like ``torch.nn.functional.leaky_relu`` we accept any finite real slope: $\alpha = 1$ is
+the identity (a linear "activation"), $\alpha < 0$ makes the function non-monotonic, and
+PReLU learns $\alpha$. The derivative at $z = 0$ is taken to be $\alpha$, as in PyTorch.
 
 Reference: Maas, Hannun & Ng (2013), *Rectifier Nonlinearities Improve Neural Network
 Acoustic Models*.
@@ -31,7 +33,9 @@ import torch
 def _check_slope(negative_slope):
     real = (int, float, np.integer, np.floating)
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, real):
-        raise TypeError(f"negative_slope must be a real number, got {type(negative_slope).__name__}")
+        raise TypeError(
+            "negative_slope must be a real number, got "
+            f"{type(negative_slope).__name__}")
     if not np.isfinite(negative_slope):
         raise ValueError(f"negative_slope must be finite, got {negative_slope}")
     return float(negative_slope)
@@ -39,13 +43,6 @@ def _check_slope(negative_slope):
 
 
 # --8<-- [start:numpy]
-def _as_real_array(z):
-    z = np.asarray(z)
-    if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
-        raise TypeError(f"z must be a real numeric array, got dtype {z.dtype}")
-    return z.astype(np.float64)
-
-
 def leaky_relu(z, negative_slope=0.01):
     """z where z > 0, negative_slope * z elsewhere, elementwise.
 
@@ -61,16 +58,27 @@ def leaky_relu(z, negative_slope=0.01):
 
 
 def leaky_relu_grad(z, negative_slope=0.01):
-    """d LeakyReLU / dz: 1 where z > 0, negative_slope elsewhere (never 0 unless alpha is)."""
+    """d LeakyReLU / dz: 1 where z > 0, negative_slope elsewhere (never 0 unless alpha
+    is)."""
     alpha = _check_slope(negative_slope)
     z = _as_real_array(z)
     return np.where(z > 0, 1.0, alpha)
 # --8<-- [end:numpy]
 
 
+# --8<-- [start:checks_numpy]
+def _as_real_array(z):
+    z = np.asarray(z)
+    if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
+        raise TypeError(f"z must be a real numeric array, got dtype {z.dtype}")
+    return z.astype(np.float64)
+# --8<-- [end:checks_numpy]
+
+
 # --8<-- [start:torch]
 class LeakyReLUFunction(torch.autograd.Function):
-    """Leaky ReLU with a hand-written backward: gradient 1 for z > 0, alpha elsewhere."""
+    """Leaky ReLU with a hand-written backward: gradient 1 for z > 0, alpha
+    elsewhere."""
 
     @staticmethod
     def forward(ctx, z, negative_slope):
@@ -87,7 +95,8 @@ class LeakyReLUFunction(torch.autograd.Function):
 
 
 def leaky_relu_torch(z: torch.Tensor, negative_slope: float = 0.01) -> torch.Tensor:
-    """Leaky ReLU of a floating-point tensor, differentiable through ``LeakyReLUFunction``."""
+    """Leaky ReLU of a floating-point tensor, differentiable through
+    ``LeakyReLUFunction``."""
     if not isinstance(z, torch.Tensor) or not z.is_floating_point():
         raise TypeError("z must be a floating-point torch.Tensor")
     return LeakyReLUFunction.apply(z, _check_slope(negative_slope))

@@ -1,6 +1,7 @@
 r"""The logistic sigmoid and its derivative, stable for any input.
 
-$$\sigma(z) = \frac{1}{1 + e^{-z}}, \qquad \sigma'(z) = \sigma(z)\,\bigl(1 - \sigma(z)\bigr) \le \tfrac14$$
+$$\sigma(z) = \frac{1}{1 + e^{-z}}, \qquad
+\sigma'(z) = \sigma(z)\,\bigl(1 - \sigma(z)\bigr) \le \tfrac14$$
 
 The derivative peaks at $z = 0$ with value $1/4$ and decays like $e^{-|z|}$: the sigmoid
 saturates on both sides, which is why deep sigmoid networks lose their gradient (Q14).
@@ -33,7 +34,8 @@ def sigmoid(z):
     if not (np.issubdtype(z.dtype, np.floating) or np.issubdtype(z.dtype, np.integer)):
         raise TypeError(f"z must be a real numeric array, got dtype {z.dtype}")
     z = z.astype(np.float64)
-    e = np.exp(-np.abs(z))                    # in (0, 1]: exp never sees a positive argument
+    # in (0, 1]: exp never sees a positive argument
+    e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -50,7 +52,8 @@ class SigmoidFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, z):
-        s = torch.sigmoid(z)                  # PyTorch's own kernel is already overflow-safe
+        # PyTorch's own kernel is already overflow-safe
+        s = torch.sigmoid(z)
         ctx.save_for_backward(s)
         return s
 
@@ -61,7 +64,8 @@ class SigmoidFunction(torch.autograd.Function):
 
 
 def sigmoid_torch(z: torch.Tensor) -> torch.Tensor:
-    """Sigmoid of a floating-point tensor, differentiable through ``SigmoidFunction``."""
+    """Sigmoid of a floating-point tensor, differentiable through
+    ``SigmoidFunction``."""
     if not isinstance(z, torch.Tensor) or not z.is_floating_point():
         raise TypeError("z must be a floating-point torch.Tensor")
     return SigmoidFunction.apply(z)

@@ -3,13 +3,14 @@ r"""SiLU (Swish with $\beta = 1$) and its derivative, stable for any input.
 $$\mathrm{SiLU}(z) = z\,\sigma(z), \qquad
 \mathrm{SiLU}'(z) = \sigma(z)\,\bigl(1 + z\,(1 - \sigma(z))\bigr)$$
 
-SiLU is smooth and non-monotonic: it dips to a minimum of about $-0.28$ near $z \approx -1.28$ and
-then returns to 0 from below. It is linear for large positive $z$ and is used (inside SwiGLU)
-in the feed-forward blocks of many recent Transformers.
+SiLU is smooth and non-monotonic: it dips to a minimum of about $-0.28$ near $z \approx
+-1.28$ and then returns to 0 from below. It is linear for large positive $z$ and is used
+(inside SwiGLU) in the feed-forward blocks of many recent Transformers.
 
-References: Hendrycks & Gimpel (2016), *Gaussian Error Linear Units (GELUs)*; Elfwing, Uchibe &
-Doya (2018), *Sigmoid-Weighted Linear Units for Neural Network Function Approximation in
-Reinforcement Learning*; Ramachandran, Zoph & Le (2017), *Searching for Activation Functions*.
+References: Hendrycks & Gimpel (2016), *Gaussian Error Linear Units (GELUs)*; Elfwing,
+Uchibe & Doya (2018), *Sigmoid-Weighted Linear Units for Neural Network Function
+Approximation in Reinforcement Learning*; Ramachandran, Zoph & Le (2017), *Searching for
+Activation Functions*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -50,7 +51,8 @@ def silu(z):
 
 
 def silu_grad(z):
-    """d SiLU / dz = s (1 + z (1 - s)) with s = sigmoid(z); negative for z below about -1.28."""
+    """d SiLU / dz = s (1 + z (1 - s)) with s = sigmoid(z); negative for z below about
+    -1.28."""
     z = _as_real_array(z)
     s = _stable_sigmoid(z)
     return s * (1.0 + z * (1.0 - s))

@@ -4,13 +4,13 @@ $$s_i = \frac{e^{z_i - m}}{\sum_j e^{z_j - m}},\quad m = \max_j z_j, \qquad
 \frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j), \qquad
 \bar z = J^\top \bar s = s \odot \bigl(\bar s - \langle \bar s, s\rangle\bigr)$$
 
-Softmax is not elementwise: each output depends on the whole vector. Subtracting the maximum
-changes nothing (softmax is shift-invariant) and keeps every exponent $\le 0$, so it never
-overflows. The backward pass never forms the $K\times K$ Jacobian $J = \operatorname{diag}(s) - s s^\top$;
-it costs $O(K)$ per vector.
+Softmax is not elementwise: each output depends on the whole vector. Subtracting the
+maximum changes nothing (softmax is shift-invariant) and keeps every exponent $\le 0$,
+so it never overflows. The backward pass never forms the $K\times K$ Jacobian $J =
+\operatorname{diag}(s) - s s^\top$; it costs $O(K)$ per vector.
 
-Reference: Bridle (1990), *Probabilistic Interpretation of Feedforward Classification Network
-Outputs, with Relationships to Statistical Pattern Recognition*.
+Reference: Bridle (1990), *Probabilistic Interpretation of Feedforward Classification
+Network Outputs, with Relationships to Statistical Pattern Recognition*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -39,7 +39,8 @@ def _check_axis(axis, ndim, name="axis"):
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}={axis} is out of range for an input with {ndim} dimensions")
+        raise ValueError(
+            f"{name}={axis} is out of range for an input with {ndim} dimensions")
     return int(axis)
 
 
@@ -71,7 +72,8 @@ def softmax_grad(z, grad_out, axis=-1):
 
 
 def softmax_jacobian(z):
-    """The full K x K Jacobian diag(s) - s s^T of a single logit vector z (for teaching)."""
+    """The full K x K Jacobian diag(s) - s s^T of a single logit vector z (for
+    teaching)."""
     z = _as_real_array(z)
     if z.ndim != 1:
         raise ValueError(f"z must be one-dimensional, got shape {z.shape}")
@@ -95,7 +97,8 @@ class SoftmaxFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         (s,) = ctx.saved_tensors
-        inner = (grad_out * s).sum(dim=ctx.dim, keepdim=True)   # <grad_out, s> per vector
+        # <grad_out, s> per vector
+        inner = (grad_out * s).sum(dim=ctx.dim, keepdim=True)
         return s * (grad_out - inner), None
 
 

@@ -3,12 +3,13 @@ r"""Softplus, a smooth ReLU, and its derivative, stable for any input.
 $$\mathrm{softplus}_\beta(z) = \frac{1}{\beta}\log\bigl(1 + e^{\beta z}\bigr), \qquad
 \mathrm{softplus}_\beta'(z) = \sigma(\beta z)$$
 
-Softplus is positive everywhere, so it suits outputs that must be positive (a variance, a rate).
-Its derivative is the sigmoid, so it saturates on the negative side just as the sigmoid does.
-As in ``torch.nn.functional.softplus``, inputs with $\beta z >$ ``threshold`` return $z$ itself
-(the two differ by less than $e^{-\text{threshold}}/\beta$). We compute
-$\log(1+e^{x}) = \max(x, 0) + \log(1 + e^{-|x|})$, which never overflows. Unlike PyTorch we
-require $\beta > 0$: a non-positive $\beta$ does not give a smooth ReLU.
+Softplus is positive everywhere, so it suits outputs that must be positive (a variance,
+a rate). Its derivative is the sigmoid, so it saturates on the negative side just as the
+sigmoid does. As in ``torch.nn.functional.softplus``, inputs with $\beta z >$
+``threshold`` return $z$ itself (the two differ by less than
+$e^{-\text{threshold}}/\beta$). We compute $\log(1+e^{x}) = \max(x, 0) + \log(1 +
+e^{-|x|})$, which never overflows. Unlike PyTorch we require $\beta > 0$: a non-positive
+$\beta$ does not give a smooth ReLU.
 
 Reference: Dugas, Bengio, Bélisle, Nadeau & Garcia (2001), *Incorporating Second-Order
 Functional Knowledge for Better Option Pricing*.
@@ -29,7 +30,8 @@ import torch
 # --8<-- [start:numpy]
 def _check_params(beta, threshold):
     for name, value in (("beta", beta), ("threshold", threshold)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        real = (int, float, np.integer, np.floating)
+        if isinstance(value, bool) or not isinstance(value, real):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
         if not np.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value}")
@@ -58,7 +60,8 @@ def softplus(z, beta=1.0, threshold=20.0):
     beta, threshold = _check_params(beta, threshold)
     z = _as_real_array(z)
     x = beta * z
-    log1p_exp = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))   # exp sees only x <= 0
+    # exp sees only x <= 0
+    log1p_exp = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
     return np.where(x > threshold, z, log1p_exp / beta)
 
 
@@ -92,8 +95,10 @@ class SoftplusFunction(torch.autograd.Function):
         return grad_out * slope, None, None
 
 
-def softplus_torch(z: torch.Tensor, beta: float = 1.0, threshold: float = 20.0) -> torch.Tensor:
-    """Softplus of a floating-point tensor, differentiable through ``SoftplusFunction``."""
+def softplus_torch(z: torch.Tensor, beta: float = 1.0,
+                   threshold: float = 20.0) -> torch.Tensor:
+    """Softplus of a floating-point tensor, differentiable through
+    ``SoftplusFunction``."""
     if not isinstance(z, torch.Tensor) or not z.is_floating_point():
         raise TypeError("z must be a floating-point torch.Tensor")
     return SoftplusFunction.apply(z, *_check_params(beta, threshold))

@@ -37,7 +37,8 @@ def tanh(z):
 
 
 def tanh_grad(z):
-    """d tanh / dz = 1 - tanh(z)^2, elementwise; equal to 1 at z = 0 and below 1 elsewhere."""
+    """d tanh / dz = 1 - tanh(z)^2, elementwise; equal to 1 at z = 0 and below 1
+    elsewhere."""
     t = tanh(z)
     return 1.0 - t * t
 # --8<-- [end:numpy]

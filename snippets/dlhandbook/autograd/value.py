@@ -1,30 +1,26 @@
-r"""A scalar reverse-mode autodiff engine: a computational graph built while computing, then
-walked backwards to apply the chain rule.
+r"""A scalar reverse-mode autodiff engine: a computational graph built while computing,
+then walked backwards to apply the chain rule.
 
-Every ``Value`` remembers the values it was computed from (its children in the graph) and a
-local rule that turns the gradient of the output into gradients of its inputs. ``backward``
-visits the nodes in reverse topological order, so a node's gradient is complete (summed over
-every path that uses it) before it is pushed further back:
+Every ``Value`` remembers the values it was computed from (its children in the graph)
+and a local rule that turns the gradient of the output into gradients of its inputs.
+``backward`` visits the nodes in reverse topological order, so a node's gradient is
+complete (summed over every path that uses it) before it is pushed further back:
 
 $$\bar v_i = \frac{\partial L}{\partial v_i}
-= \sum_{j \,:\, i \to j} \bar v_j \, \frac{\partial v_j}{\partial v_i}, \qquad \bar L = 1 .$$
+= \sum_{j \,:\, i \to j} \bar v_j \, \frac{\partial v_j}{\partial v_i},
+\qquad \bar L = 1 .$$
 
 Reference: Linnainmaa (1970), *The representation of the cumulative rounding error of an
 algorithm as a Taylor expansion of the local rounding errors* (reverse accumulation);
-Baydin, Pearlmutter, Radul & Siskind (2018), *Automatic differentiation in machine learning:
-a survey*.
+Baydin, Pearlmutter, Radul & Siskind (2018), *Automatic differentiation in machine
+learning: a survey*.
 """
 
 # --8<-- [start:imports]
 import math
+import numbers
 
 # --8<-- [end:imports]
-
-# isort: split
-# --8<-- [start:imports_numpy]
-import numpy as np
-
-# --8<-- [end:imports_numpy]
 
 # isort: split
 # --8<-- [start:imports_torch]
@@ -33,9 +29,10 @@ import torch
 # --8<-- [end:imports_torch]
 
 
-# --8<-- [start:numpy]
+# --8<-- [start:python]
 class Value:
-    """A real number that records how it was computed, so that gradients can flow back to it.
+    """A real number that records how it was computed, so that gradients can flow back
+    to it.
 
     Args:
         data: a real number (int or float).
@@ -46,12 +43,14 @@ class Value:
     """
 
     def __init__(self, data, _children=(), _op="", label=""):
-        if isinstance(data, bool) or not isinstance(data, (int, float, np.floating, np.integer)):
+        if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"data must be a real number, got {type(data).__name__}")
         self.data = float(data)
         self.grad = 0.0
-        self._backward = lambda: None          # local chain-rule step, set by the op that made us
-        self._prev = tuple(_children)          # the inputs of the op that produced this node
+        # local chain-rule step, set by the op that made us
+        self._backward = lambda: None
+        # the inputs of the op that produced this node
+        self._prev = tuple(_children)
         self._op = _op
         self.label = label
 
@@ -62,7 +61,7 @@ class Value:
     def _lift(other):
         return other if isinstance(other, Value) else Value(other)
 
-    # ---- binary ops: out = f(self, other); each input gets out.grad * d out / d input ----------
+    # ---- binary ops: out = f(self, other); each input gets out.grad * d out / d input
     def __add__(self, other):
         other = self._lift(other)
         out = Value(self.data + other.data, (self, other), "+")
@@ -85,17 +84,21 @@ class Value:
 
     def __pow__(self, exponent):
         if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-            raise TypeError(f"exponent must be an int or float constant, got {type(exponent).__name__}")
+            raise TypeError(
+                "exponent must be an int or float constant, got "
+                f"{type(exponent).__name__}")
         if self.data < 0 and not float(exponent).is_integer():
-            raise ValueError(f"a non-integer exponent needs data >= 0, got data={self.data}")
+            raise ValueError(
+                f"a non-integer exponent needs data >= 0, got data={self.data}")
         out = Value(self.data ** exponent, (self,), f"**{exponent:g}")
 
         def _backward():
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad  # d a^k / da = k a^(k-1)
+            # d a^k / da = k a^(k-1)
+            self.grad += exponent * self.data ** (exponent - 1) * out.grad
         out._backward = _backward
         return out
 
-    # ---- unary ops ----------------------------------------------------------------------------
+    # ---- unary ops -------------------------------------------------------------------
     def exp(self):
         out = Value(math.exp(self.data), (self,), "exp")
 
@@ -126,7 +129,8 @@ class Value:
         out = Value(max(self.data, 0.0), (self,), "relu")
 
         def _backward():
-            self.grad += (self.data > 0) * out.grad  # 1 for a > 0, else 0 (PyTorch's choice at 0)
+            # 1 for a > 0, else 0 (PyTorch's choice at 0)
+            self.grad += (self.data > 0) * out.grad
         out._backward = _backward
         return out
 
@@ -136,11 +140,12 @@ class Value:
         out = Value(s, (self,), "sigmoid")
 
         def _backward():
-            self.grad += out.data * (1.0 - out.data) * out.grad  # sigma' = sigma (1 - sigma)
+            # sigma' = sigma (1 - sigma)
+            self.grad += out.data * (1.0 - out.data) * out.grad
         out._backward = _backward
         return out
 
-    # ---- everything else is built from the ops above ------------------------------------------
+    # ---- everything else is built from the ops above ---------------------------------
     def __neg__(self):
         return self * -1.0
 
@@ -162,16 +167,17 @@ class Value:
     def __rtruediv__(self, other):
         return self._lift(other) / self
 
-    # ---- the reverse sweep --------------------------------------------------------------------
+    # ---- the reverse sweep -----------------------------------------------------------
     def backward(self):
         """Fill ``.grad`` of every node this value depends on with d(self)/d(node).
 
-        Like PyTorch, gradients accumulate: build a fresh graph (or reset ``grad``) before
-        calling ``backward`` again.
+        Like PyTorch, gradients accumulate: build a fresh graph (or reset ``grad``)
+        before calling ``backward`` again.
         """
         self.grad = 1.0                        # dL/dL
         for node in reversed(topological_sort(self)):
-            node._backward()                   # each node is visited once, after all its users
+            # each node is visited once, after all its users
+            node._backward()
 
 
 def topological_sort(root):
@@ -189,18 +195,19 @@ def topological_sort(root):
         elif id(node) not in visited:
             visited.add(id(node))
             stack.append((node, True))
-            stack.extend((child, False) for child in node._prev if id(child) not in visited)
+            stack.extend((child, False) for child in node._prev
+                         if id(child) not in visited)
     return order
-# --8<-- [end:numpy]
+# --8<-- [end:python]
 
 
 # --8<-- [start:torch]
 def autograd_graph(output: torch.Tensor) -> list[str]:
     """The names of the backward nodes PyTorch recorded for ``output``, inputs first.
 
-    PyTorch builds this graph while the forward code runs ("define by run"): ``grad_fn`` is
-    the node that will compute the local derivatives, and ``next_functions`` are its inputs'
-    nodes (``AccumulateGrad`` writes into a leaf's ``.grad``).
+    PyTorch builds this graph while the forward code runs ("define by run"): ``grad_fn``
+    is the node that will compute the local derivatives, and ``next_functions`` are its
+    inputs' nodes (``AccumulateGrad`` writes into a leaf's ``.grad``).
     """
     if not isinstance(output, torch.Tensor):
         raise TypeError(f"output must be a torch.Tensor, got {type(output).__name__}")
@@ -215,7 +222,8 @@ def autograd_graph(output: torch.Tensor) -> list[str]:
         elif fn not in visited:
             visited.add(fn)
             stack.append((fn, True))
-            stack.extend((nxt, False) for nxt, _ in fn.next_functions if nxt is not None)
+            stack.extend((nxt, False) for nxt, _ in fn.next_functions
+                         if nxt is not None)
     return order
 # --8<-- [end:torch]
 
@@ -227,7 +235,8 @@ if __name__ == "__main__":
     f.backward()
     print(f, a.grad, b.grad, c.grad)
 
-    at, bt, ct = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (2.0, -3.0, 0.5))
+    at, bt, ct = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                  for v in (2.0, -3.0, 0.5))
     ft = torch.exp(torch.tanh(at * bt + ct) * at + at**2 / bt) * ct + at
     ft.backward()
     print(ft.item(), at.grad.item(), bt.grad.item(), ct.grad.item())

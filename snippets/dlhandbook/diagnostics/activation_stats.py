@@ -1,14 +1,16 @@
-r"""Per-layer activation statistics: the forward half of the vanishing/exploding picture.
+r"""Per-layer activation statistics: the forward half of the vanishing/exploding
+picture.
 
-For $z_l = h_{l-1} W_l^\top$ with independent zero-mean weights of variance $\mathrm{Var}(W_l)$,
+For $z_l = h_{l-1} W_l^\top$ with independent zero-mean weights of variance
+$\mathrm{Var}(W_l)$,
 
 $$\mathrm{Var}(z_l) = n_{l-1}\,\mathrm{Var}(W_l)\,E[h_{l-1}^2],$$
 
 so the second moment of the activations is multiplied at every layer by a gain that
 initialisation controls: for ReLU, $E[h^2] = \mathrm{Var}(z)/2$ and the gain is
-$n\,\mathrm{Var}(W)/2$: one with He init ($2/n$), one half with Xavier ($1/n$ for a square layer).
-A saturated unit (tanh near $\pm1$, sigmoid near 0 or 1) or an inactive ReLU passes (almost)
-no gradient back.
+$n\,\mathrm{Var}(W)/2$: one with He init ($2/n$), one half with Xavier ($1/n$ for a
+square layer). A saturated unit (tanh near $\pm1$, sigmoid near 0 or 1) or an inactive
+ReLU passes (almost) no gradient back.
 
 Reference: He, Zhang, Ren & Sun (2015), *Delving Deep into Rectifiers*.
 """
@@ -44,10 +46,11 @@ def _phi_and_slope(z, activation):
 def activation_stats(X, weights, activation):
     """Forward a bias-free MLP and summarise h_l = phi(h_{l-1} W_l^T) at every layer.
 
-    Returns a dict of arrays of length L: ``mean`` and ``var`` of h_l over batch and units,
-    ``second_moment`` E[h_l^2], and ``saturated``: the fraction of entries whose slope phi'(z_l)
-    is below 1 % of the activation's largest slope (for ReLU: exactly the inactive units).
-    The list ``hs`` of activations (for histograms) comes back under ``"hs"``.
+    Returns a dict of arrays of length L: ``mean`` and ``var`` of h_l over batch and
+    units, ``second_moment`` E[h_l^2], and ``saturated``: the fraction of entries whose
+    slope phi'(z_l) is below 1 % of the activation's largest slope (for ReLU: exactly
+    the inactive units). The list ``hs`` of activations (for histograms) comes back
+    under ``"hs"``.
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
@@ -58,7 +61,8 @@ def activation_stats(X, weights, activation):
     stats = {"mean": [], "var": [], "second_moment": [], "saturated": [], "hs": []}
     for W in weights:
         if W.ndim != 2 or W.shape[1] != h.shape[1]:
-            raise ValueError(f"weights: a layer of shape {W.shape} does not fit {h.shape}")
+            raise ValueError(
+                f"weights: a layer of shape {W.shape} does not fit {h.shape}")
         h, slope = _phi_and_slope(h @ W.T, activation)      # (n, d_l)
         stats["mean"].append(h.mean())
         stats["var"].append(h.var())
@@ -73,7 +77,8 @@ def activation_stats(X, weights, activation):
 @torch.no_grad()
 def activation_stats_torch(model: torch.nn.Module, X: torch.Tensor,
                            types=(torch.nn.ReLU, torch.nn.Tanh, torch.nn.Sigmoid)):
-    """Mean and variance of the output of every activation module of ``model``, in call order.
+    """Mean and variance of the output of every activation module of ``model``, in call
+    order.
 
     Uses forward hooks, so it works on any model without changing its code.
     """
@@ -87,7 +92,8 @@ def activation_stats_torch(model: torch.nn.Module, X: torch.Tensor,
         means.append(output.mean())
         variances.append(output.var(unbiased=False))
 
-    handles = [m.register_forward_hook(record) for m in model.modules() if isinstance(m, types)]
+    handles = [m.register_forward_hook(record) for m in model.modules()
+               if isinstance(m, types)]
     try:
         model(X)
     finally:

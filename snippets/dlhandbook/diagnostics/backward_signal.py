@@ -1,19 +1,22 @@
-r"""The backward signal of a deep network: the norm of $\partial L/\partial h_l$ at every layer.
+r"""The backward signal of a deep network: the norm of $\partial L/\partial h_l$ at
+every layer.
 
 For a bias-free MLP $z_l = h_{l-1} W_l^\top$, $h_l = \phi(z_l)$, the chain rule gives
 
-$$\frac{\partial L}{\partial h_{l-1}} = \Bigl(\frac{\partial L}{\partial h_l} \odot \phi'(z_l)\Bigr) W_l,
+$$\frac{\partial L}{\partial h_{l-1}}
+= \Bigl(\frac{\partial L}{\partial h_l} \odot \phi'(z_l)\Bigr) W_l,
 \qquad
 \frac{\partial L}{\partial h_l} = \frac{\partial L}{\partial h_L}\prod_{k=L}^{l+1}
 \mathrm{diag}\bigl(\phi'(z_k)\bigr) W_k .$$
 
-If the factors shrink vectors the signal vanishes geometrically in depth; if they stretch
-them it explodes. Measure $\lVert\partial L/\partial h_l\rVert$, not the weight gradients
-$\partial L/\partial W_l = (\partial L/\partial z_l)^\top h_{l-1}$: their forward factor
-$h_{l-1}$ and backward factor cancel in ReLU and linear networks and hide the problem.
+If the factors shrink vectors the signal vanishes geometrically in depth; if they
+stretch them it explodes. Measure $\lVert\partial L/\partial h_l\rVert$, not the weight
+gradients $\partial L/\partial W_l = (\partial L/\partial z_l)^\top h_{l-1}$: their
+forward factor $h_{l-1}$ and backward factor cancel in ReLU and linear networks and hide
+the problem.
 
-Reference: Glorot & Bengio (2010), *Understanding the difficulty of training deep feedforward
-neural networks*.
+Reference: Glorot & Bengio (2010), *Understanding the difficulty of training deep
+feedforward neural networks*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -48,23 +51,26 @@ def _phi(z, activation):
         t = np.tanh(z)
         return t, 1.0 - t**2
     if activation == "relu":
-        return np.maximum(z, 0.0), (z > 0).astype(z.dtype)   # PyTorch's convention: 0 at z = 0
+        # PyTorch's convention: 0 at z = 0
+        return np.maximum(z, 0.0), (z > 0).astype(z.dtype)
     if activation == "leaky_relu":
         return np.where(z > 0, z, 0.01 * z), np.where(z > 0, 1.0, 0.01)
     return z, np.ones_like(z)                                 # linear
 
 
 def mlp_backward_signal(X, weights, activation, grad_out):
-    """Forward a bias-free MLP, then return dL/dh_l for l = 0 (the input) .. L (the output).
+    """Forward a bias-free MLP, then return dL/dh_l for l = 0 (the input) .. L (the
+    output).
 
-    The loss is the linear functional L = sum(grad_out * h_L), so dL/dh_L = grad_out; any loss
-    reaches the network through such an upstream gradient.
+    The loss is the linear functional L = sum(grad_out * h_L), so dL/dh_L = grad_out;
+    any loss reaches the network through such an upstream gradient.
 
     Args:
         X: (n, d_0) inputs.  weights: list of L arrays, W_l of shape (d_l, d_{l-1}).
         activation: one of ACTIVATIONS.  grad_out: (n, d_L) upstream gradient dL/dh_L.
     Returns:
-        (grads, hs): lists of L + 1 arrays, grads[l] = dL/dh_l and hs[l] = h_l, each (n, d_l).
+        (grads, hs): lists of L + 1 arrays, grads[l] = dL/dh_l and hs[l] = h_l, each (n,
+        d_l).
     """
     _check_activation(activation)
     X = np.asarray(X, dtype=np.float64)
@@ -75,7 +81,8 @@ def mlp_backward_signal(X, weights, activation, grad_out):
     hs, slopes = [X], []
     for W in weights:
         if W.ndim != 2 or W.shape[1] != hs[-1].shape[1]:
-            raise ValueError(f"weights: a layer of shape {W.shape} does not fit {hs[-1].shape}")
+            raise ValueError(
+                f"weights: a layer of shape {W.shape} does not fit {hs[-1].shape}")
         h, slope = _phi(hs[-1] @ W.T, activation)      # z_l = h_{l-1} W_l^T, (n, d_l)
         hs.append(h)
         slopes.append(slope)
@@ -84,13 +91,15 @@ def mlp_backward_signal(X, weights, activation, grad_out):
         raise ValueError(f"grad_out must have shape {hs[-1].shape}, got {grad.shape}")
     grads = [grad]
     for W, slope in zip(reversed(weights), reversed(slopes), strict=True):
-        grad = (grad * slope) @ W                       # dL/dh_{l-1} = (dL/dh_l * phi'(z_l)) W_l
+        # dL/dh_{l-1} = (dL/dh_l * phi'(z_l)) W_l
+        grad = (grad * slope) @ W
         grads.append(grad)
     return grads[::-1], hs
 
 
 def backward_signal_norms(X, weights, activation, grad_out):
-    """||dL/dh_l|| (Frobenius over the batch) for l = 1 .. L: the curve to plot on a log axis."""
+    """||dL/dh_l|| (Frobenius over the batch) for l = 1 .. L: the curve to plot on a log
+    axis."""
     grads, _ = mlp_backward_signal(X, weights, activation, grad_out)
     return np.array([np.linalg.norm(g) for g in grads[1:]])
 
@@ -106,9 +115,12 @@ def weight_grad_norms(X, weights, activation, grad_out):
 
 
 def random_mlp_weights(depth, width, std, rng):
-    """``depth`` square (width, width) Gaussian weights with the given standard deviation."""
-    if not (isinstance(depth, int) and depth >= 1 and isinstance(width, int) and width >= 1):
-        raise ValueError(f"depth and width must be positive ints, got {depth!r}, {width!r}")
+    """``depth`` square (width, width) Gaussian weights with the given standard
+    deviation."""
+    if not (isinstance(depth, int) and depth >= 1
+            and isinstance(width, int) and width >= 1):
+        raise ValueError(
+            f"depth and width must be positive ints, got {depth!r}, {width!r}")
     return [rng.normal(0.0, std, size=(width, width)) for _ in range(depth)]
 # --8<-- [end:numpy]
 
@@ -116,10 +128,11 @@ def random_mlp_weights(depth, width, std, rng):
 # --8<-- [start:torch]
 def backward_signal_norms_torch(blocks, X: torch.Tensor,
                                 grad_out: torch.Tensor | None = None) -> torch.Tensor:
-    """||dL/dh_l|| after each block of ``blocks`` (any modules: Linear+act, norm, residual...).
+    """||dL/dh_l|| after each block of ``blocks`` (any modules: Linear+act, norm,
+    residual...).
 
-    Each block's output is kept in the graph with ``retain_grad``; one backward pass of the
-    upstream gradient ``grad_out`` (default: ones) fills every ``h.grad``.
+    Each block's output is kept in the graph with ``retain_grad``; one backward pass of
+    the upstream gradient ``grad_out`` (default: ones) fills every ``h.grad``.
     """
     if not isinstance(X, torch.Tensor) or not X.is_floating_point():
         raise TypeError("X must be a floating-point torch.Tensor")
@@ -147,13 +160,17 @@ class Residual(torch.nn.Module):
 
 
 def make_mlp_blocks(depth: int, width: int, activation: torch.nn.Module, init=None,
-                    norm: str | None = None, residual: bool = False, dtype=torch.float64):
-    """``depth`` blocks Linear(width, width, bias=False) [-> LayerNorm/BatchNorm] -> activation.
+                    norm: str | None = None, residual: bool = False,
+                    dtype=torch.float64):
+    """``depth`` blocks Linear(width, width, bias=False) [-> LayerNorm/BatchNorm] ->
+    activation.
 
     ``init(weight)`` re-initialises each weight in place (default: PyTorch's own init).
     """
-    if not (isinstance(depth, int) and depth >= 1 and isinstance(width, int) and width >= 1):
-        raise ValueError(f"depth and width must be positive ints, got {depth!r}, {width!r}")
+    if not (isinstance(depth, int) and depth >= 1
+            and isinstance(width, int) and width >= 1):
+        raise ValueError(
+            f"depth and width must be positive ints, got {depth!r}, {width!r}")
     if norm not in (None, "layer", "batch"):
         raise ValueError(f"norm must be None, 'layer' or 'batch', got {norm!r}")
     blocks = []

@@ -1,13 +1,18 @@
-r"""Dead ReLU units: a unit whose pre-activation is negative on every input never learns again.
+r"""Dead ReLU units: a unit whose pre-activation is negative on every input never learns
+again.
 
-For $h = \mathrm{relu}(z)$, $z = x w^\top + b$, the gradient reaching the unit's parameters is
+For $h = \mathrm{relu}(z)$, $z = x w^\top + b$, the gradient reaching the unit's
+parameters is
 
-$$\frac{\partial L}{\partial w} = \sum_i \frac{\partial L}{\partial h_i}\,\mathbf 1[z_i > 0]\,x_i,
-\qquad \frac{\partial L}{\partial b} = \sum_i \frac{\partial L}{\partial h_i}\,\mathbf 1[z_i > 0].$$
+$$\frac{\partial L}{\partial w}
+= \sum_i \frac{\partial L}{\partial h_i}\,\mathbf 1[z_i > 0]\,x_i,
+\qquad \frac{\partial L}{\partial b}
+= \sum_i \frac{\partial L}{\partial h_i}\,\mathbf 1[z_i > 0].$$
 
-If $z_i \le 0$ for every example $i$ both sums are exactly zero, so no gradient step can move
-$w$ or $b$ back: the unit is dead. A leaky ReLU keeps slope $\alpha > 0$ there and can recover.
-One large update (a high learning rate) can push $b$ far enough down to kill a unit.
+If $z_i \le 0$ for every example $i$ both sums are exactly zero, so no gradient step can
+move $w$ or $b$ back: the unit is dead. A leaky ReLU keeps slope $\alpha > 0$ there and
+can recover. One large update (a high learning rate) can push $b$ far enough down to
+kill a unit.
 
 Reference: Lu, Shin, Su & Karniadakis (2020), *Dying ReLU and Initialization: Theory and
 Numerical Examples*; Maas, Hannun & Ng (2013), *Rectifier Nonlinearities Improve Neural
@@ -21,8 +26,6 @@ import numpy as np
 
 # isort: split
 # --8<-- [start:imports_torch]
-import math
-
 import torch
 
 # --8<-- [end:imports_torch]
@@ -30,17 +33,21 @@ import torch
 
 # --8<-- [start:numpy]
 def dead_unit_mask(Z):
-    """Boolean mask of units (columns of Z, shape (n, units)) with z <= 0 on every row."""
+    """Boolean mask of units (columns of Z, shape (n, units)) with z <= 0 on every
+    row."""
     Z = np.asarray(Z)
     if Z.ndim != 2 or Z.shape[0] == 0:
-        raise ValueError(f"Z must be a non-empty 2-D (n, units) array, got shape {Z.shape}")
+        raise ValueError(
+            f"Z must be a non-empty 2-D (n, units) array, got shape {Z.shape}")
     return np.all(Z <= 0, axis=0)
 
 
 def dead_relu_fraction(X, W, b):
-    """Fraction of the units of relu(X W^T + b) that are zero on the whole data set X."""
+    """Fraction of the units of relu(X W^T + b) that are zero on the whole data set
+    X."""
     X, W, b = (np.asarray(a, dtype=np.float64) for a in (X, W, b))
-    if X.ndim != 2 or W.ndim != 2 or W.shape[1] != X.shape[1] or b.shape != (W.shape[0],):
+    if (X.ndim != 2 or W.ndim != 2 or W.shape[1] != X.shape[1]
+            or b.shape != (W.shape[0],)):
         raise ValueError(f"X (n, d), W (units, d) and b (units,) do not fit: "
                          f"{X.shape}, {W.shape}, {b.shape}")
     return float(dead_unit_mask(X @ W.T + b).mean())      # Z: (n, units)
@@ -50,8 +57,10 @@ def dead_relu_fraction(X, W, b):
 # --8<-- [start:torch]
 @torch.no_grad()
 def dead_relu_fractions(model: torch.nn.Module, X: torch.Tensor) -> list[float]:
-    """For every ``nn.ReLU`` in ``model`` (call order), the fraction of its units that output
-    zero for every row of ``X``. A unit is dead when its *input* is <= 0 on the whole set."""
+    """For every ``nn.ReLU`` in ``model`` (call order), the fraction of its units that
+    output
+    zero for every row of ``X``. A unit is dead when its *input* is <= 0 on the whole
+    set."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError("model must be a torch.nn.Module")
     if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.shape[0] == 0:
@@ -79,14 +88,16 @@ def make_moons(n, noise=0.1, seed=0):
     if not (isinstance(n, int) and n > 0):
         raise ValueError(f"n must be a positive int, got {n!r}")
     gen = torch.Generator().manual_seed(seed)
-    t = torch.rand(n, generator=gen, dtype=torch.float64) * math.pi
+    t = torch.rand(n, generator=gen, dtype=torch.float64) * torch.pi
     y = (torch.arange(n) % 2).double()
-    X = torch.stack([torch.cos(t) - y, torch.sin(t) * (1 - 2 * y) + 0.5 * y], dim=1)  # (n, 2)
+    # (n, 2)
+    X = torch.stack([torch.cos(t) - y, torch.sin(t) * (1 - 2 * y) + 0.5 * y], dim=1)
     return X + noise * torch.randn(n, 2, generator=gen, dtype=torch.float64), y
 
 
 def dead_fraction_after_training(lr, seed, steps=200, width=64, batch_size=32, n=512):
-    """Train a 2-width-width-1 ReLU MLP with SGD at ``lr``; return the first hidden layer's
+    """Train a 2-width-width-1 ReLU MLP with SGD at ``lr``; return the first hidden
+    layer's
     dead fraction on the whole data set before and after training."""
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
@@ -100,7 +111,8 @@ def dead_fraction_after_training(lr, seed, steps=200, width=64, batch_size=32, n
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
         idx = torch.randint(0, n, (batch_size,), generator=gen)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(X[idx]).squeeze(1), y[idx])
+        logits = model(X[idx]).squeeze(1)                       # (batch_size,)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()

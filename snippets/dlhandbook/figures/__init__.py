@@ -93,13 +93,14 @@ MAX_PANELS_SIDE_BY_SIDE = 2   # a phone's content column (358 px) fits two panel
 def panels_side_by_side(fig: matplotlib.figure.Figure) -> int:
     """The largest number of panels that share a row of ``fig``, as last drawn.
 
-    A panel is a visible Axes that is not a colorbar. Two panels share a row when their
-    vertical extents overlap by more than half the shorter one; in a row, panels that
-    overlap horizontally (a ``twinx``, an inset added by ``fig.add_axes``) count once.
+    A panel is a visible Axes (with its frame drawn or not) other than a colorbar. Two
+    panels share a row when their vertical extents overlap by more than half the shorter
+    one; in a row, panels that overlap horizontally (a ``twinx``, an inset added by
+    ``fig.add_axes``) count once.
     Insets made with ``ax.inset_axes`` are children of their Axes and are not counted.
     """
     boxes = [ax.get_position() for ax in fig.axes
-             if ax.get_visible() and ax.axison and not hasattr(ax, "_colorbar")
+             if ax.get_visible() and not hasattr(ax, "_colorbar")
              and ax.get_label() != "<colorbar>"]
     widest = 0
     for box in boxes:

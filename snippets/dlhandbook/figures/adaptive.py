@@ -494,7 +494,7 @@ def averaging():
     a.set_xlabel(r"$\theta_1$")
     a.set_ylabel(r"$\theta_2$")
     a.set_title(r"SGD on $\frac{1}{2}(\theta_1^2 + 4\theta_2^2)$, noisy gradients, constant step")
-    a.legend(loc="upper right")
+    a.legend(loc="upper right", markerscale=4)
     t = np.arange(start, len(thetas))
     b.semilogy(t, f(thetas[start:]), color="C7", linewidth=0.6, label="last iterate")
     b.semilogy(t, f(ema), color="C1", label="EMA (0.99)")

@@ -81,7 +81,7 @@ def _ravine_runs(n_steps=300):
 def trajectories():
     runs = _ravine_runs()
     fig, (a, b) = plt.subplots(2, 1, figsize=(5.8, 7.6))
-    xs, ys = np.linspace(-11, 3, 300), np.linspace(-1.3, 1.3, 300)
+    xs, ys = np.linspace(-11, 3, 180), np.linspace(-1.3, 1.3, 180)   # smooth, light SVG
     XX, YY = np.meshgrid(xs, ys)
     a.contour(XX, YY, _ravine_loss(np.stack([XX, YY])), levels=np.geomspace(0.05, 150, 14),
               colors=CONTOUR, linewidths=0.6, alpha=0.8)
@@ -182,7 +182,7 @@ def noise_ball():
     a.legend(loc="lower left", ncol=2)
     lr_grid = np.geomspace(0.004, 0.05, 50)
     b.loglog(lr_grid, d * lr_grid / (2 - 2 * lr_grid - d * lr_grid), color=CONTOUR,
-             linestyle="--", label="linearised theory")
+             linestyle="--", label=r"exact steady state $d\eta/(2-(d+2)\eta)$")
     half = len(steps) // 2
     b.loglog(NOISE_LRS, [curves[lr][half:].mean() for lr in NOISE_LRS], marker="o",
              linestyle="none", label="measured (mean over 2nd half)")

@@ -266,7 +266,7 @@ def activation_histograms():
         for col, layer in enumerate(layers):
             h = stats[label]["hs"][layer - 1].ravel()
             ax = axes[col, row]   # a row per layer, a column per initialisation
-            ax.hist(h[(h > 0) & (h < 3)], bins=bins, color=color)
+            ax.hist(h[(h > 0) & (h < 3)], bins=bins, color=color, histtype="stepfilled")
             ax.set_title(f"{label}, layer {layer}\nstd {h.std():.2g}, zeros {np.mean(h == 0):.0%}")
             ax.set_yticks([])
     for ax in axes[-1]:

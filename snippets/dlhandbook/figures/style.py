@@ -34,6 +34,8 @@ _COMMON = {
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.05,
     "figure.dpi": 100,
+    "savefig.dpi": 200,             # only layers drawn with rasterized=True
+    "path.simplify_threshold": 0.3,  # drop points within 0.3 pt of a line: lighter SVGs
     "figure.figsize": (WIDTH_IN, 3.6),
     "figure.constrained_layout.use": True,   # stacked panels and outside legends fit
     "font.size": FONT_PT,   # ticks, labels and legends are "medium" = font.size

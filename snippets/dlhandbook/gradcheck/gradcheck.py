@@ -1,13 +1,16 @@
 r"""Gradient checking: compare a hand-written gradient with finite differences.
 
-Centred differences are second-order accurate; one-sided (forward) differences only first:
+Centred differences are second-order accurate; one-sided (forward) differences only
+first:
 
-$$\frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon} = \partial_i f(x) + O(\varepsilon^2),
-\qquad \frac{f(x + \varepsilon e_i) - f(x)}{\varepsilon} = \partial_i f(x) + O(\varepsilon).$$
+$$\frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}
+= \partial_i f(x) + O(\varepsilon^2),
+\qquad \frac{f(x + \varepsilon e_i) - f(x)}{\varepsilon}
+= \partial_i f(x) + O(\varepsilon).$$
 
-Rounding adds an error of order $u\,|f|/\varepsilon$ ($u \approx 1.1 \times 10^{-16}$ in float64), so
-the best step balances the two: about $u^{1/3}$ for centred and $u^{1/2}$ for forward
-differences. The agreement is measured by the relative error
+Rounding adds an error of order $u\,|f|/\varepsilon$ ($u \approx 1.1 \times 10^{-16}$ in
+float64), so the best step balances the two: about $u^{1/3}$ for centred and $u^{1/2}$
+for forward differences. The agreement is measured by the relative error
 
 $$r = \max_i \frac{|g_i - \hat g_i|}{|g_i| + |\hat g_i|}.$$
 
@@ -30,14 +33,16 @@ import torch
 def numerical_gradient(f, x, eps=1e-5, method="central"):
     """Finite-difference gradient of a scalar function ``f`` at ``x``.
 
-    ``x`` is perturbed in place, one entry at a time, and restored, so ``f`` may ignore its
-    argument and read ``x`` through a closure (for example a model's parameter array).
+    ``x`` is perturbed in place, one entry at a time, and restored, so ``f`` may ignore
+    its argument and read ``x`` through a closure (for example a model's parameter
+    array).
 
     Args:
         f: callable, f(x) -> float.
         x: float ndarray of any shape; the point.
-        eps: step size > 0; the default suits centred differences on O(1) inputs in float64.
-        method: "central" (2 calls per entry, O(eps^2)) or "forward" (1 + 1 per entry, O(eps)).
+        eps: step size > 0; the default suits centred differences on O(1) inputs in
+        float64. method: "central" (2 calls per entry, O(eps^2)) or "forward" (1 + 1 per
+        entry, O(eps)).
     Returns:
         float64 array of x's shape.
     """
@@ -65,34 +70,42 @@ def numerical_gradient(f, x, eps=1e-5, method="central"):
 
 
 def relative_error(a, b):
-    """max_i |a_i - b_i| / (|a_i| + |b_i|); entries where both are exactly 0 count as 0."""
+    """max_i |a_i - b_i| / (|a_i| + |b_i|); entries where both are exactly 0 count as
+    0."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300), initial=0.0))
+        raise ValueError(
+            f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    ratio = np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300)
+    return float(np.max(ratio, initial=0.0))
 
 
 def gradient_check(f, grad_f, x, eps=1e-5):
-    """Max relative error between ``grad_f(x)`` and the centred-difference gradient of ``f``.
+    """Max relative error between ``grad_f(x)`` and the centred-difference gradient of
+    ``f``.
 
-    In float64, a correct gradient of a smooth function gives a value many orders of magnitude
-    below 1 (the tests require < 1e-6); a real bug (a transpose, a missing term) gives a large one.
+    In float64, a correct gradient of a smooth function gives a value many orders of
+    magnitude below 1 (the tests require < 1e-6); a real bug (a transpose, a missing
+    term) gives a large one.
     """
     analytic = np.asarray(grad_f(x), dtype=np.float64)
     numeric = numerical_gradient(f, x, eps)
     if analytic.shape != numeric.shape:
-        raise ValueError(f"grad_f(x) must have x's shape {x.shape}, got {analytic.shape}")
+        raise ValueError(
+            f"grad_f(x) must have x's shape {x.shape}, got {analytic.shape}")
     return relative_error(analytic, numeric)
 # --8<-- [end:numpy]
 
 
 # --8<-- [start:torch]
 class LogSumExp(torch.autograd.Function):
-    """log sum_j exp(x_j) over the last dimension, with a hand-written backward (softmax)."""
+    """log sum_j exp(x_j) over the last dimension, with a hand-written backward
+    (softmax)."""
 
     @staticmethod
     def forward(ctx, x):
-        m = x.amax(dim=-1, keepdim=True)                       # shift: exp never overflows
+        # shift: exp never overflows
+        m = x.amax(dim=-1, keepdim=True)
         out = m.squeeze(-1) + torch.log(torch.exp(x - m).sum(dim=-1))  # (...,)
         ctx.save_for_backward(x, out)
         return out
@@ -100,7 +113,8 @@ class LogSumExp(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         x, out = ctx.saved_tensors
-        softmax = torch.exp(x - out.unsqueeze(-1))             # d lse / dx_j = softmax_j
+        # d lse / dx_j = softmax_j
+        softmax = torch.exp(x - out.unsqueeze(-1))
         return grad_out.unsqueeze(-1) * softmax
 
 
@@ -114,7 +128,8 @@ def logsumexp(x: torch.Tensor) -> torch.Tensor:
 def check_custom_function(fn, *inputs):
     """torch.autograd.gradcheck in float64 (centred differences against fn's backward).
 
-    Returns True or False instead of raising, so a test can also assert that a bug is caught.
+    Returns True or False instead of raising, so a test can also assert that a bug is
+    caught.
     """
     if not callable(fn):
         raise TypeError("fn must be callable")

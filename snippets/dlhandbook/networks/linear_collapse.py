@@ -3,11 +3,12 @@ r"""A stack of affine layers with no activation between them is one affine layer
 $$f(x) = W_L(\cdots(W_2(W_1x + b_1) + b_2)\cdots) + b_L = W x + b,\qquad
 W = W_L\cdots W_1,\quad b = \sum_{l=1}^{L} W_L\cdots W_{l+1}\,b_l$$
 
-Depth adds no expressive power without a nonlinearity, but it can take some away: the rank of
-$W$ is at most the narrowest layer's width, so a bottleneck restricts the map to a low-rank one.
+Depth adds no expressive power without a nonlinearity, but it can take some away: the
+rank of $W$ is at most the narrowest layer's width, so a bottleneck restricts the map to
+a low-rank one.
 
-Reference: Baldi & Hornik (1989), *Neural Networks and Principal Component Analysis: Learning
-from Examples Without Local Minima*.
+Reference: Baldi & Hornik (1989), *Neural Networks and Principal Component Analysis:
+Learning from Examples Without Local Minima*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -28,8 +29,8 @@ def collapse_linear_layers(weights, biases):
     """Fold affine layers y = W_l x + b_l (applied in order) into a single (W, b).
 
     Args:
-        weights: sequence of 2-D arrays; weights[l] has shape (out_l, in_l), as in nn.Linear.
-        biases: sequence of 1-D arrays; biases[l] has shape (out_l,).
+        weights: sequence of 2-D arrays; weights[l] has shape (out_l, in_l), as in
+        nn.Linear. biases: sequence of 1-D arrays; biases[l] has shape (out_l,).
     Returns:
         (W, b) with W of shape (out_L, in_1) and b of shape (out_L,), such that
         x @ W.T + b equals the stack applied to x.
@@ -47,9 +48,11 @@ def collapse_linear_layers(weights, biases):
     b = np.zeros(weights[0].shape[1])
     for l, (W_l, b_l) in enumerate(zip(weights, biases, strict=True)):
         if W_l.ndim != 2 or W_l.shape[1] != W.shape[0]:
-            raise ValueError(f"weights[{l}] must have shape (out, {W.shape[0]}), got {W_l.shape}")
+            raise ValueError(
+                f"weights[{l}] must have shape (out, {W.shape[0]}), got {W_l.shape}")
         if b_l.shape != (W_l.shape[0],):
-            raise ValueError(f"biases[{l}] must have shape ({W_l.shape[0]},), got {b_l.shape}")
+            raise ValueError(
+                f"biases[{l}] must have shape ({W_l.shape[0]},), got {b_l.shape}")
         W = W_l @ W                                      # (out_l, in_1)
         b = W_l @ b + b_l                                # (out_l,)
     return W, b
@@ -74,8 +77,10 @@ def collapse_linear_stack(layers) -> nn.Linear:
     b = torch.zeros(first.shape[1], dtype=first.dtype, device=first.device)
     for l, layer in enumerate(layers):
         if layer.in_features != W.shape[0]:
-            raise ValueError(f"layers[{l}] expects {layer.in_features} inputs, gets {W.shape[0]}")
-        bias = layer.bias if layer.bias is not None else torch.zeros_like(layer.weight[:, 0])
+            raise ValueError(
+                f"layers[{l}] expects {layer.in_features} inputs, gets {W.shape[0]}")
+        bias = (layer.bias if layer.bias is not None
+                else torch.zeros_like(layer.weight[:, 0]))
         W = layer.weight @ W                             # (out_l, in_1)
         b = layer.weight @ b + bias                      # (out_l,)
     out = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype, device=W.device)
@@ -90,4 +95,5 @@ if __name__ == "__main__":
     stack = nn.Sequential(nn.Linear(5, 16), nn.Linear(16, 1), nn.Linear(1, 5)).double()
     single = collapse_linear_stack(stack)
     x = torch.randn(3, 5, dtype=torch.float64)
-    print((stack(x) - single(x)).abs().max().item(), torch.linalg.matrix_rank(single.weight).item())
+    print((stack(x) - single(x)).abs().max().item(),
+          torch.linalg.matrix_rank(single.weight).item())

@@ -1,16 +1,18 @@
-r"""A polynomial activation cannot approximate: with $\phi(z) = z^2$ a net is a quadratic.
+r"""A polynomial activation cannot approximate: with $\phi(z) = z^2$ a net is a
+quadratic.
 
 $$\hat y(x) = \sum_j v_j\,(w_j x + b_j)^2 + c
-= \Bigl(\sum_j v_j w_j^2\Bigr)x^2 + \Bigl(2\sum_j v_j w_j b_j\Bigr)x + \Bigl(\sum_j v_j b_j^2 + c\Bigr)$$
+= \Bigl(\sum_j v_j w_j^2\Bigr)x^2 + \Bigl(2\sum_j v_j w_j b_j\Bigr)x
++ \Bigl(\sum_j v_j b_j^2 + c\Bigr)$$
 
-However wide the hidden layer, a one-hidden-layer net with a degree-$p$ polynomial activation
-is a polynomial of degree at most $p$ in each input, so it cannot approximate a general
-continuous function. Leshno et al. proved the converse too: a one-hidden-layer net with a
-continuous activation is a universal approximator exactly when the activation is not a
-polynomial.
+However wide the hidden layer, a one-hidden-layer net with a degree-$p$ polynomial
+activation is a polynomial of degree at most $p$ in each input, so it cannot approximate
+a general continuous function. Leshno et al. proved the converse too: a one-hidden-layer
+net with a continuous activation is a universal approximator exactly when the activation
+is not a polynomial.
 
-Reference: Leshno, Lin, Pinkus & Schocken (1993), *Multilayer Feedforward Networks with a
-Nonpolynomial Activation Function Can Approximate Any Function*.
+Reference: Leshno, Lin, Pinkus & Schocken (1993), *Multilayer Feedforward Networks with
+a Nonpolynomial Activation Function Can Approximate Any Function*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -38,17 +40,20 @@ def square_net_coefficients(w, b, v, c):
     """
     w, b, v = (np.asarray(t, dtype=np.float64) for t in (w, b, v))
     if not (w.ndim == 1 and w.shape == b.shape == v.shape):
-        raise ValueError(f"w, b and v must be 1-D of one shape, got {w.shape}, {b.shape}, {v.shape}")
+        raise ValueError(
+            f"w, b and v must be 1-D of one shape, got {w.shape}, {b.shape}, {v.shape}")
     return float(v @ w**2), float(2 * v @ (w * b)), float(v @ b**2 + c)
 
 
 def best_polynomial_mse(x, y, degree):
-    """Mean squared error of the least-squares polynomial of the given degree (a lower bound)."""
+    """Mean squared error of the least-squares polynomial of the given degree (a lower
+    bound)."""
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
         raise ValueError(f"degree must be a non-negative int, got {degree!r}")
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"x and y must be 1-D of one shape, got {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must be 1-D of one shape, got {x.shape} and {y.shape}")
     coef = np.polynomial.polynomial.polyfit(x, y, degree)
     return float(np.mean((np.polynomial.polynomial.polyval(x, coef) - y) ** 2))
 # --8<-- [end:numpy]
@@ -62,17 +67,23 @@ class Square(nn.Module):
         return z * z
 
 
-def fit_regression(activation: nn.Module, x: torch.Tensor, y: torch.Tensor, hidden: int = 64,
+def fit_regression(activation: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                   hidden: int = 64,
                    steps: int = 300, lr: float = 0.02) -> tuple[nn.Sequential, float]:
-    """Fit a 1-hidden-1 net to (x, y) with full-batch Adam on the MSE. Returns (model, final MSE).
+    """Fit a 1-hidden-1 net to (x, y) with full-batch Adam on the MSE. Returns (model,
+    final MSE).
 
-    Shapes: x and y are (n,) float tensors. Seed torch beforehand for a reproducible fit.
+    Shapes: x and y are (n,) float tensors. Seed torch beforehand for a reproducible
+    fit.
     """
     if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"x and y must be 1-D of one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"x and y must be 1-D of one shape, got {tuple(x.shape)} and "
+            f"{tuple(y.shape)}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps}")
-    model = nn.Sequential(nn.Linear(1, hidden), activation, nn.Linear(hidden, 1)).to(x.dtype).to(x.device)
+    model = nn.Sequential(nn.Linear(1, hidden), activation, nn.Linear(hidden, 1))
+    model = model.to(x.dtype).to(x.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     X = x.unsqueeze(-1)                                   # (n, 1)
     for _ in range(steps):

@@ -2,11 +2,11 @@ r"""XOR: the smallest problem that no linear model solves, and a tiny MLP that d
 
 $$\text{XOR}:\ (0,0)\mapsto 0,\ (0,1)\mapsto 1,\ (1,0)\mapsto 1,\ (1,1)\mapsto 0$$
 
-A linear classifier $\mathbb 1[w^\top x + b > 0]$ labels at most three of the four points
-correctly: $w^\top x + b$ at the two class-1 points sums to the same value as at the two class-0
-points, so both cannot be above zero while both others are below it. The least-squares linear fit
-is the constant $1/2$ with mean squared error $1/4$. One hidden layer with a nonlinearity
-(ReLU here) separates the classes.
+A linear classifier $\mathbb 1[w^\top x + b > 0]$ labels at most three of the four
+points correctly: $w^\top x + b$ at the two class-1 points sums to the same value as at
+the two class-0 points, so both cannot be above zero while both others are below it. The
+least-squares linear fit is the constant $1/2$ with mean squared error $1/4$. One hidden
+layer with a nonlinearity (ReLU here) separates the classes.
 
 Reference: Minsky & Papert (1969), *Perceptrons*; Rumelhart, Hinton & Williams (1986),
 *Learning Representations by Back-Propagating Errors*.
@@ -27,7 +27,8 @@ from torch import nn
 
 # --8<-- [start:numpy]
 def make_xor():
-    """The four XOR points. Returns X of shape (4, 2) and labels y of shape (4,), in {0, 1}."""
+    """The four XOR points. Returns X of shape (4, 2) and labels y of shape (4,), in {0,
+    1}."""
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = np.array([0.0, 1.0, 1.0, 0.0])
     return X, y
@@ -41,7 +42,8 @@ def fit_linear_least_squares(X, y):
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
-    A = np.hstack([X, np.ones((X.shape[0], 1))])        # (n, d + 1): a column of ones for b
+    # (n, d + 1): a column of ones for b
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
     theta, *_ = np.linalg.lstsq(A, y, rcond=None)
     y_hat = A @ theta
     return theta[:-1], float(theta[-1]), float(np.mean((y_hat - y) ** 2))
@@ -50,7 +52,8 @@ def fit_linear_least_squares(X, y):
 
 # --8<-- [start:torch]
 def make_mlp(sizes, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear layers of the given sizes with ``activation()`` between them (none after the last).
+    """Linear layers of the given sizes with ``activation()`` between them (none after
+    the last).
 
     Pass ``activation=nn.Identity`` to build the same network with no nonlinearity.
     """
@@ -59,12 +62,14 @@ def make_mlp(sizes, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), activation()]
-    return nn.Sequential(*layers[:-1])                  # logits out: no activation at the end
+    # logits out: no activation at the end
+    return nn.Sequential(*layers[:-1])
 
 
 def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
                      steps: int = 500, lr: float = 0.05) -> float:
-    """Full-batch Adam on the binary cross-entropy of the logits. Returns the final accuracy."""
+    """Full-batch Adam on the binary cross-entropy of the logits. Returns the final
+    accuracy."""
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps}")
     if not lr > 0:
@@ -73,7 +78,8 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
     loss_fn = nn.BCEWithLogitsLoss()
     for _ in range(steps):
         optimizer.zero_grad()
-        loss = loss_fn(model(X).squeeze(-1), y)         # (n,) logits against (n,) labels
+        # (n,) logits against (n,) labels
+        loss = loss_fn(model(X).squeeze(-1), y)
         loss.backward()
         optimizer.step()
     with torch.no_grad():

@@ -6,14 +6,16 @@ a_t &= x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}, \qquad
 c_t &= f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t).
 \end{aligned}$$
 
-Along the cell state the step Jacobian has the direct term $\partial c_t/\partial c_{t-1} \ni
-\mathrm{diag}(f_t)$: no weight matrix, no squashing derivative. If the forget gate stays near 1
-the gradient is carried almost unchanged; at PyTorch's default init $f \approx \sigma(0) = 1/2$
-and it still halves every step. A forget-gate bias of 1 or more opens the carousel.
+Along the cell state the step Jacobian has the direct term $\partial c_t/\partial
+c_{t-1} \ni \mathrm{diag}(f_t)$: no weight matrix, no squashing derivative. If the
+forget gate stays near 1 the gradient is carried almost unchanged; at PyTorch's default
+init $f \approx \sigma(0) = 1/2$ and it still halves every step. A forget-gate bias of 1
+or more opens the carousel.
 
-Reference: Hochreiter & Schmidhuber (1997), *Long Short-Term Memory*; Gers, Schmidhuber &
-Cummins (2000), *Learning to Forget: Continual Prediction with LSTM*; Jozefowicz, Zaremba &
-Sutskever (2015), *An Empirical Exploration of Recurrent Network Architectures*.
+Reference: Hochreiter & Schmidhuber (1997), *Long Short-Term Memory*; Gers, Schmidhuber
+& Cummins (2000), *Learning to Forget: Continual Prediction with LSTM*; Jozefowicz,
+Zaremba & Sutskever (2015), *An Empirical Exploration of Recurrent Network
+Architectures*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -36,7 +38,8 @@ def _sigmoid(z):
 def lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
     """One LSTM step, as torch.nn.LSTMCell (gate order i, f, g, o). Returns (h', c').
 
-    Shapes: x (..., D), h and c (..., H), W_ih (4H, D), W_hh (4H, H), b_ih and b_hh (4H,).
+    Shapes: x (..., D), h and c (..., H), W_ih (4H, D), W_hh (4H, H), b_ih and b_hh
+    (4H,).
     """
     H = W_hh.shape[1]
     if W_ih.shape[0] != 4 * H or W_hh.shape[0] != 4 * H:
@@ -65,7 +68,8 @@ def lstm_cell_torch(x, state, W_ih, W_hh, b_ih, b_hh):
 
 @torch.no_grad()
 def set_forget_bias_(cell: torch.nn.LSTMCell | torch.nn.LSTM, value: float) -> None:
-    """Set the total forget-gate bias (b_ih + b_hh, rows H:2H) of every layer to ``value``."""
+    """Set the total forget-gate bias (b_ih + b_hh, rows H:2H) of every layer to
+    ``value``."""
     if not isinstance(cell, (torch.nn.LSTMCell, torch.nn.LSTM)):
         raise TypeError("cell must be an nn.LSTMCell or nn.LSTM")
     H = cell.hidden_size

@@ -1,17 +1,20 @@
-r"""A vanilla RNN cell and the product of Jacobians that carries a gradient back through time.
+r"""A vanilla RNN cell and the product of Jacobians that carries a gradient back through
+time.
 
 $$h_t = \tanh(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}),\qquad
-\frac{\partial h_T}{\partial x_1} = \Bigl(\prod_{t=T}^{2} \mathrm{diag}(1 - h_t^2)\,W_{hh}\Bigr)
+\frac{\partial h_T}{\partial x_1} = \Bigl(\prod_{t=T}^{2} \mathrm{diag}(1 -
+h_t^2)\,W_{hh}\Bigr)
 \mathrm{diag}(1 - h_1^2)\,W_{ih}.$$
 
-Every step multiplies by $\mathrm{diag}(\tanh')W_{hh}$, so the gradient from $T$ steps back
-scales roughly like $\rho^T$: for a linear RNN ($h_t = W h_{t-1}$) exactly
-$\partial h_T/\partial h_0 = W^T$, whose norm grows like $\rho(W)^T$ (spectral radius); if the
-largest singular value of $W$ is below $1/\gamma$ ($\gamma$ bounds $|\phi'|$) it must vanish.
+Every step multiplies by $\mathrm{diag}(\tanh')W_{hh}$, so the gradient from $T$ steps
+back scales roughly like $\rho^T$: for a linear RNN ($h_t = W h_{t-1}$) exactly
+$\partial h_T/\partial h_0 = W^T$, whose norm grows like $\rho(W)^T$ (spectral radius);
+if the largest singular value of $W$ is below $1/\gamma$ ($\gamma$ bounds $|\phi'|$) it
+must vanish.
 
-Reference: Bengio, Simard & Frasconi (1994), *Learning long-term dependencies with gradient
-descent is difficult*; Pascanu, Mikolov & Bengio (2013), *On the difficulty of training
-recurrent neural networks*.
+Reference: Bengio, Simard & Frasconi (1994), *Learning long-term dependencies with
+gradient descent is difficult*; Pascanu, Mikolov & Bengio (2013), *On the difficulty of
+training recurrent neural networks*.
 """
 
 # --8<-- [start:imports_numpy]
@@ -36,9 +39,11 @@ def rnn_cell(x, h, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     H, D = W_ih.shape
     if W_hh.shape != (H, H) or b_ih.shape != (H,) or b_hh.shape != (H,):
-        raise ValueError(f"W_hh must be ({H}, {H}) and b_ih, b_hh ({H},) to match W_ih {W_ih.shape}")
+        raise ValueError(
+            f"W_hh must be ({H}, {H}) and b_ih, b_hh ({H},) to match W_ih {W_ih.shape}")
     if np.shape(x)[-1] != D or np.shape(h)[-1] != H:
-        raise ValueError(f"x must end in {D} and h in {H}, got {np.shape(x)} and {np.shape(h)}")
+        raise ValueError(
+            f"x must end in {D} and h in {H}, got {np.shape(x)} and {np.shape(h)}")
     a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh          # (..., H)
     return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
 
@@ -46,7 +51,8 @@ def rnn_cell(x, h, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
 def input_jacobians(xs, h0, W_ih, W_hh, b_ih, b_hh):
     """dh_T/dx_t for t = 1 .. T of a tanh RNN on one sequence: shape (T, H, D).
 
-    Forward, then walk back multiplying the step Jacobians dh_t/dh_{t-1} = diag(1-h_t^2) W_hh.
+    Forward, then walk back multiplying the step Jacobians dh_t/dh_{t-1} = diag(1-h_t^2)
+    W_hh.
     """
     xs = np.asarray(xs, dtype=np.float64)
     if xs.ndim != 2 or xs.shape[1] != W_ih.shape[1]:
@@ -80,7 +86,8 @@ def linear_rnn_gradient_norms(W, T):
 
 
 # --8<-- [start:torch]
-def rnn_cell_torch(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
+def rnn_cell_torch(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor,
+                   W_hh: torch.Tensor,
                    b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
     """One tanh RNN step, the same function as ``torch.nn.RNNCell``."""
     if not all(isinstance(t, torch.Tensor) for t in (x, h, W_ih, W_hh, b_ih, b_hh)):
@@ -91,11 +98,13 @@ def rnn_cell_torch(x: torch.Tensor, h: torch.Tensor, W_ih: torch.Tensor, W_hh: t
     return torch.tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
 
 
-def input_gradient_norms(cell: torch.nn.Module, xs: torch.Tensor, state=None) -> torch.Tensor:
-    """||d(sum h_T)/dx_t|| for t = 1 .. T, for an ``nn.RNNCell``, ``nn.GRUCell`` or ``nn.LSTMCell``.
+def input_gradient_norms(cell: torch.nn.Module, xs: torch.Tensor,
+                         state=None) -> torch.Tensor:
+    """||d(sum h_T)/dx_t|| for t = 1 .. T, for an ``nn.RNNCell``, ``nn.GRUCell`` or
+    ``nn.LSTMCell``.
 
-    xs: (T, B, D). Plot the result on a log axis against T - t: a straight line that falls is
-    a vanishing gradient; the slope is log of the per-step gain.
+    xs: (T, B, D). Plot the result on a log axis against T - t: a straight line that
+    falls is a vanishing gradient; the slope is log of the per-step gain.
     """
     if not isinstance(cell, (torch.nn.RNNCell, torch.nn.GRUCell, torch.nn.LSTMCell)):
         raise TypeError("cell must be an nn.RNNCell, nn.GRUCell or nn.LSTMCell")

@@ -44,7 +44,7 @@ H1 = re.compile(r"^# (?P<title>.+)$", re.MULTILINE)
 # MathJax 3 as separate components, loaded by startup.js only on pages with math: the TeX input
 # (extensions autoload on demand), CommonHTML output and its fonts. About 0.55 MB against the
 # 1.3 MB of the combined tex-chtml-full bundle; no menu, no speech engine.
-MATHJAX_PARTS = ("startup.js", "input/tex.js", "input/tex/extensions", "output/chtml.js",
+MATHJAX_PARTS = ("startup.js", "core.js", "input/tex.js", "input/tex/extensions", "output/chtml.js",
                  "output/chtml/fonts/tex.js", "output/chtml/fonts/woff-v2")
 UNWRITTEN = " (unwritten)"
 MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<href>[^)\s#:]+\.md)(?P<anchor>#[^)\s]*)?\)(?!\{)")
@@ -299,6 +299,10 @@ def on_page_content(html, page, config, files):
     # Code is not indexed: readers search for concepts, and code was 60% of the index.
     html = CODE_BLOCK.sub(lambda m: m.group(0)[:-1] + " data-search-exclude>", html)
     html = html.replace('<span class="dl-difficulty ', '<span data-search-exclude class="dl-difficulty ')
+    # TeX source is no search term (and was a tenth of the index).
+    html = re.sub(r'<(span|div) class="arithmatex">', r'<\1 data-search-exclude class="arithmatex">', html)
+    # The claims repeat the full answer next to long test names: the answer is what to find.
+    html = html.replace('<h2 id="proven-by-tests">', '<h2 id="proven-by-tests" data-search-exclude>')
 
     def figure(match: re.Match) -> str:
         attrs = match["attrs"]
@@ -323,6 +327,8 @@ def search_previews(index: dict) -> dict:
     for doc in index["docs"]:
         if "#" not in doc["location"] and doc["location"] in answers:
             doc["text"] = answers[doc["location"]]
+    # The 30-second answer now is the page's own entry; do not index it twice.
+    index["docs"] = [d for d in index["docs"] if not d["location"].endswith("#answer-in-30-seconds")]
     return index
 
 

@@ -23,6 +23,23 @@ import torch
 
 
 # --8<-- [start:torch]
+# --8<-- [start:step]
+def _adadelta_loop(params, grads, states, *, lr, rho, eps, weight_decay, maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        state["step"] += 1
+        v, u = state["square_avg"], state["acc_delta"]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)        # L2 penalty lambda * theta
+        v.mul_(rho).addcmul_(g, g, value=1 - rho)   # v = rho v + (1 - rho) g^2
+        delta = u.add(eps).sqrt_().div_(v.add(eps).sqrt_()).mul_(g)  # RMS ratio * g
+        u.mul_(rho).addcmul_(delta, delta, value=1 - rho)  # rho u + (1-rho) delta^2
+        p.add_(delta, alpha=-lr)
+# --8<-- [end:step]
+
+
 class Adadelta(torch.optim.Optimizer):
     """Adadelta (Zeiler, 2012): arguments, defaults and state as torch.optim.Adadelta.
 
@@ -33,7 +50,7 @@ class Adadelta(torch.optim.Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None,
                  *, capturable=False, maximize=False, differentiable=False):
-        _check_real("lr", lr)
+        _check_real("lr", float(_check_lr(lr)) if torch.is_tensor(lr) else lr)
         _check_real("rho", rho)
         if rho > 1:
             raise ValueError(f"rho must be in [0, 1], got {rho}")
@@ -71,23 +88,6 @@ class Adadelta(torch.optim.Optimizer):
         for group in self.param_groups:
             for key, value in _LATER_KEYS.items():
                 group.setdefault(key, value)
-
-
-# --8<-- [start:step]
-def _adadelta_loop(params, grads, states, *, lr, rho, eps, weight_decay, maximize):
-    """The readable update, one parameter tensor at a time."""
-    for p, g, state in zip(params, grads, states, strict=True):
-        state["step"] += 1
-        v, u = state["square_avg"], state["acc_delta"]
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
-        v.mul_(rho).addcmul_(g, g, value=1 - rho)           # v = rho v + (1 - rho) g^2
-        delta = u.add(eps).sqrt_().div_(v.add(eps).sqrt_()).mul_(g)   # RMS ratio * g
-        u.mul_(rho).addcmul_(delta, delta, value=1 - rho)   # rho u + (1-rho) delta^2
-        p.add_(delta, alpha=-lr)
-# --8<-- [end:step]
 # --8<-- [end:torch]
 
 

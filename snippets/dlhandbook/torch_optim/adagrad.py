@@ -21,6 +21,23 @@ import torch
 
 
 # --8<-- [start:torch]
+# --8<-- [start:step]
+def _adagrad_loop(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        state["step"] += 1
+        t = state["step"]
+        v = state["sum"]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)        # L2 penalty lambda * theta
+        lr_t = lr / (1 + (t - 1) * lr_decay)        # optional 1/t decay of eta
+        v.addcmul_(g, g)                            # v = v + g^2, never forgets
+        p.addcdiv_(g, v.sqrt().add_(eps), value=-lr_t)  # eta_t g / (sqrt(v) + eps)
+# --8<-- [end:step]
+
+
 class Adagrad(torch.optim.Optimizer):
     """AdaGrad (Duchi et al., 2011): arguments, defaults, state as torch.optim.Adagrad.
 
@@ -33,7 +50,7 @@ class Adagrad(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *,
                  maximize=False, differentiable=False, fused=None):
-        _check_real("lr", lr)
+        _check_real("lr", float(_check_lr(lr)) if torch.is_tensor(lr) else lr)
         _check_real("lr_decay", lr_decay)
         _check_real("weight_decay", weight_decay)
         _check_real("initial_accumulator_value", initial_accumulator_value)
@@ -71,23 +88,6 @@ class Adagrad(torch.optim.Optimizer):
         for group in self.param_groups:
             for key, value in _LATER_KEYS.items():
                 group.setdefault(key, value)
-
-
-# --8<-- [start:step]
-def _adagrad_loop(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize):
-    """The readable update, one parameter tensor at a time."""
-    for p, g, state in zip(params, grads, states, strict=True):
-        state["step"] += 1
-        t = state["step"]
-        v = state["sum"]
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
-        lr_t = lr / (1 + (t - 1) * lr_decay)                # optional 1/t decay of eta
-        v.addcmul_(g, g)                                    # v = v + g^2, never forgets
-        p.addcdiv_(g, v.sqrt().add_(eps), value=-lr_t)  # eta_t g / (sqrt(v) + eps)
-# --8<-- [end:step]
 # --8<-- [end:torch]
 
 

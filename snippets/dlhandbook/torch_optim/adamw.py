@@ -27,6 +27,31 @@ import torch
 
 
 # --8<-- [start:torch]
+# --8<-- [start:step]
+def _adamw_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
+                amsgrad, maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            p.mul_(1 - lr * weight_decay)           # decoupled: shrink theta
+        m.lerp_(g, 1 - beta1)                       # m = beta1 m + (1 - beta1) g
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)  # v = beta2 v + (1 - beta2) g^2
+        if amsgrad:
+            v_max = state["max_exp_avg_sq"]
+            torch.maximum(v_max, v, out=v_max)      # the denominator never shrinks
+            v = v_max
+        bias1, bias2 = 1 - beta1**t, 1 - beta2**t   # undo the zero start of m, v
+        # sqrt(v_hat) as sqrt(v) / sqrt(bias2): v / bias2 can overflow in float16
+        denom = (v.sqrt() / bias2**0.5).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / bias1)     # theta -= lr m_hat / denom
+# --8<-- [end:step]
+
+
 class AdamW(torch.optim.Optimizer):
     """AdamW (Loshchilov & Hutter, 2019): Adam whose weight decay shrinks the weights.
 
@@ -41,7 +66,8 @@ class AdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,
                  differentiable=False, fused=None):
-        _check_args(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        _check_args(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                    foreach=foreach)
         _reject_unoffered(capturable=capturable, differentiable=differentiable,
                           fused=fused)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
@@ -59,7 +85,7 @@ class AdamW(torch.optim.Optimizer):
             params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            foreach = _use_foreach(group["foreach"], params)
+            foreach = _use_foreach(group["foreach"], params, group["lr"])
             beta1, beta2 = group["betas"]
             options = dict(lr=_check_lr(group["lr"], foreach), beta1=beta1,
                            beta2=beta2, eps=group["eps"],
@@ -78,31 +104,6 @@ class AdamW(torch.optim.Optimizer):
         for group in self.param_groups:
             for key, value in _LATER_KEYS.items():
                 group.setdefault(key, value)
-
-
-# --8<-- [start:step]
-def _adamw_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
-                amsgrad, maximize):
-    """The readable update, one parameter tensor at a time."""
-    for p, g, state in zip(params, grads, states, strict=True):
-        state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            p.mul_(1 - lr * weight_decay)               # decoupled: shrink theta
-        m.lerp_(g, 1 - beta1)                           # m = beta1 m + (1 - beta1) g
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)   # v = beta2 v + (1 - beta2) g^2
-        if amsgrad:
-            v_max = state["max_exp_avg_sq"]
-            torch.maximum(v_max, v, out=v_max)          # the denominator never shrinks
-            v = v_max
-        bias1, bias2 = 1 - beta1**t, 1 - beta2**t       # undo the zero start of m, v
-        # sqrt(v_hat) as sqrt(v) / sqrt(bias2): v / bias2 can overflow in float16
-        denom = (v.sqrt() / bias2**0.5).add_(eps)
-        p.addcdiv_(m, denom, value=-lr / bias1)         # theta -= lr m_hat / denom
-# --8<-- [end:step]
 # --8<-- [end:torch]
 
 
@@ -135,10 +136,12 @@ def _adamw_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay
     torch._foreach_addcdiv_(params, m, denom, step_sizes)
 
 
-def _use_foreach(foreach, params):
+def _use_foreach(foreach, params, lr=None):
     """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
         return bool(foreach)
+    if torch.is_tensor(lr):
+        return False                        # as torch: a tensor lr stays on the loop
     return all(p.is_cuda for p in params) or len(params) >= 16
 
 
@@ -202,9 +205,9 @@ def _check_lr(lr, foreach):
     return lr.squeeze()
 
 
-def _check_args(*, lr, betas, eps, weight_decay):
+def _check_args(*, lr, betas, eps, weight_decay, foreach):
     """Clear errors, naming the argument, for values torch.optim.AdamW rejects."""
-    _check_real("lr", lr)
+    _check_real("lr", float(_check_lr(lr, foreach)) if torch.is_tensor(lr) else lr)
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     _check_real("betas[0]", betas[0], high=1.0)

@@ -27,6 +27,33 @@ import torch
 
 
 # --8<-- [start:torch]
+# --8<-- [start:step]
+def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, momentum,
+                  centered, maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        state["step"] += 1
+        v = state["square_avg"]
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)        # L2 penalty lambda * theta
+        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)  # v = alpha v + (1-alpha) g^2
+        if centered:
+            m = state["grad_avg"]
+            m.lerp_(g, 1 - alpha)                   # m = alpha m + (1-alpha) g
+            denom = v.addcmul(m, m, value=-1).sqrt_().add_(eps)  # sqrt(v - m^2) + eps
+        else:
+            denom = v.sqrt().add_(eps)              # sqrt(v) + eps
+        if momentum > 0:
+            b = state["momentum_buffer"]
+            b.mul_(momentum).addcdiv_(g, denom)     # b = mu b + g / denom
+            p.add_(b, alpha=-lr)
+        else:
+            p.addcdiv_(g, denom, value=-lr)         # theta -= eta g / denom
+# --8<-- [end:step]
+
+
 class RMSprop(torch.optim.Optimizer):
     """RMSprop (plain, centred, momentum): arguments and state as torch.optim.RMSprop.
 
@@ -39,7 +66,7 @@ class RMSprop(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
                  momentum=0, centered=False, *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
-        _check_real("lr", lr)
+        _check_real("lr", float(_check_lr(lr)) if torch.is_tensor(lr) else lr)
         _check_real("alpha", alpha)
         if alpha > 1:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
@@ -80,33 +107,6 @@ class RMSprop(torch.optim.Optimizer):
         for group in self.param_groups:
             for key, value in _LATER_KEYS.items():
                 group.setdefault(key, value)
-
-
-# --8<-- [start:step]
-def _rmsprop_loop(params, grads, states, *, lr, alpha, eps, weight_decay, momentum,
-                  centered, maximize):
-    """The readable update, one parameter tensor at a time."""
-    for p, g, state in zip(params, grads, states, strict=True):
-        state["step"] += 1
-        v = state["square_avg"]
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
-        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)   # v = alpha v + (1-alpha) g^2
-        if centered:
-            m = state["grad_avg"]
-            m.lerp_(g, 1 - alpha)                       # m = alpha m + (1-alpha) g
-            denom = v.addcmul(m, m, value=-1).sqrt_().add_(eps)   # sqrt(v - m^2) + eps
-        else:
-            denom = v.sqrt().add_(eps)                      # sqrt(v) + eps
-        if momentum > 0:
-            b = state["momentum_buffer"]
-            b.mul_(momentum).addcdiv_(g, denom)             # b = mu b + g / denom
-            p.add_(b, alpha=-lr)
-        else:
-            p.addcdiv_(g, denom, value=-lr)                 # theta -= eta g / denom
-# --8<-- [end:step]
 # --8<-- [end:torch]
 
 

@@ -24,6 +24,26 @@ import torch
 
 
 # --8<-- [start:torch]
+# --8<-- [start:step]
+def _sgd_loop(params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov,
+              maximize):
+    """The readable update, one parameter tensor at a time."""
+    for p, g, state in zip(params, grads, states, strict=True):
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)        # L2 penalty lambda * theta
+        if momentum != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = g.clone()  # b_1 = g_1
+            else:
+                b.mul_(momentum).add_(g, alpha=1 - dampening)  # mu b + (1 - tau) g
+            g = g.add(b, alpha=momentum) if nesterov else b  # look ahead, or b
+        p.add_(g, alpha=-lr)                        # theta -= eta * step
+# --8<-- [end:step]
+
+
 class SGD(torch.optim.Optimizer):
     """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.
 
@@ -72,26 +92,6 @@ class SGD(torch.optim.Optimizer):
         for group in self.param_groups:
             for key, value in _LATER_KEYS.items():
                 group.setdefault(key, value)
-
-
-# --8<-- [start:step]
-def _sgd_loop(params, grads, states, *, lr, momentum, dampening, weight_decay, nesterov,
-              maximize):
-    """The readable update, one parameter tensor at a time."""
-    for p, g, state in zip(params, grads, states, strict=True):
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g.add(p, alpha=weight_decay)                # L2 penalty lambda * theta
-        if momentum != 0:
-            b = state.get("momentum_buffer")
-            if b is None:
-                b = state["momentum_buffer"] = g.clone()    # b_1 = g_1
-            else:
-                b.mul_(momentum).add_(g, alpha=1 - dampening)   # mu b + (1 - tau) g
-            g = g.add(b, alpha=momentum) if nesterov else b     # look ahead, or b
-        p.add_(g, alpha=-lr)                                # theta -= eta * step
-# --8<-- [end:step]
 # --8<-- [end:torch]
 
 
@@ -173,7 +173,7 @@ def _check_lr(lr):
 
 def _check_args(*, lr, momentum, dampening, weight_decay, nesterov):
     """Clear errors, naming the argument, for values torch.optim.SGD rejects."""
-    _check_real("lr", lr)
+    _check_real("lr", float(_check_lr(lr)) if torch.is_tensor(lr) else lr)
     _check_real("momentum", momentum)
     _check_real("dampening", dampening, low=-float("inf"))
     _check_real("weight_decay", weight_decay)
