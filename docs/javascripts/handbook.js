@@ -32,11 +32,12 @@ function hasMath() {
 // their CSS).
 document$.subscribe(() => {
   if (!hasMath()) return;
-  if (!document.querySelector("script[data-dl-mathjax]")) {
+  // A flag, not a look-up of the script element: instant navigation swaps the head.
+  if (!window.__dlMathJaxRequested) {
+    window.__dlMathJaxRequested = true;
     const script = document.createElement("script");
     script.src = MATHJAX_SRC;
     script.async = true;
-    script.dataset.dlMathjax = "";
     document.head.appendChild(script);
     return;
   }

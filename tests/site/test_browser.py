@@ -287,10 +287,13 @@ def test_search_finds_a_question_by_number(built_site, server, browser, query, p
 
 @pytest.fixture
 def phone(browser):
-    """The browser at a phone's size (390 x 844 CSS px), restored afterwards."""
-    browser.set_window_size(390, 844)
+    """The browser as a phone: 390 x 844 CSS px at 3x, touch, overlay scrollbars; then restored."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
     yield browser
-    browser.set_window_size(1280, 900)
+    browser.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 PHONE_REPORT = """
@@ -397,7 +400,7 @@ def test_only_the_active_colour_schemes_figures_are_fetched(built_site, server, 
 def test_printing_expands_the_follow_up_answers(built_site, server, browser):
     browser.get(f"{server}/part-7-adaptive-optimizers/q31-adam/")
     hidden = "return [...document.querySelectorAll('details:not([open]) > :not(summary)')]" \
-             ".filter(el => !el.getClientRects().length).length"
+             ".filter(el => !el.checkVisibility()).length"
     assert browser.execute_script(hidden) > 0   # collapsed on screen
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
