@@ -300,17 +300,18 @@ PHONE_REPORT = """
 const content = document.querySelector('.md-content');
 const width = document.documentElement.clientWidth;
 const out = {pageOverflow: document.documentElement.scrollWidth - width, cut: []};
-const scroller = el => {
+// Anything wider than the screen must sit in a box that fits the screen and scrolls sideways.
+const inScrollBox = el => {
   for (let e = el; e && e !== content; e = e.parentElement) {
-    if (['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) return e;
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+    if (scrolls && e.getBoundingClientRect().right <= width + 1) return true;
   }
-  return null;
+  return false;
 };
 for (const el of content.querySelectorAll('div.arithmatex, table, pre')) {
-  // Anything wider than the screen must sit in a box that fits the screen and scrolls sideways.
-  if (el.getBoundingClientRect().right <= width + 1) continue;
-  const box = scroller(el);
-  if (!box || box.getBoundingClientRect().right > width + 1) out.cut.push(el.outerHTML.slice(0, 80));
+  if (el.getBoundingClientRect().right > width + 1 && !inScrollBox(el)) {
+    out.cut.push(el.outerHTML.slice(0, 80));
+  }
 }
 return out;
 """

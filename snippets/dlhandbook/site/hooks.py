@@ -152,7 +152,7 @@ def question_index(nav: list, docs_dir: Path) -> str:
                 extras, extras_done = extras + 1, extras_done + done
             number, _, text = title.partition(". ") if is_question else ("extra", "", title)
             status = ('<span class="dl-status dl-status--done">answered</span>' if done
-                      else '<span class="dl-status dl-status--todo">not written yet</span>')
+                      else '<span class="dl-status dl-status--todo">unwritten</span>')
             rows.append(f"| {number} | [{text}]({uri}) | {status} |")
         sections.append(f"## {part}\n\n" + "\n".join(rows))
     summary = (f'<p class="dl-progress"><strong>{answered} of {total}</strong> questions answered, '
