@@ -36,6 +36,7 @@ def _mini_site(tmp_path: Path, page: str) -> Path:
     (docs / "index.md").write_text(page)
     config.update(docs_dir=str(docs), site_dir=str(tmp_path / "site"), nav=[{"Home": "index.md"}],
                   hooks=[str(REPO / h) for h in config["hooks"]], extra_css=[], extra_javascript=[])
+    config["theme"]["custom_dir"] = str(REPO / config["theme"]["custom_dir"])
     config["plugins"] = ["search"]
     for ext in config["markdown_extensions"]:
         if isinstance(ext, dict) and "pymdownx.snippets" in ext:
@@ -71,7 +72,20 @@ def test_the_same_mini_site_builds_when_references_are_good(tmp_path):
     run(sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(_mini_site(tmp_path, page)))
     html = (tmp_path / "site" / "index.html").read_text()
     assert "sigmoid_grad" in html
-    assert "tests/activations/test_sigmoid.py#L" in html
+    # The link points at the commit being built (the line cannot drift) and says what it proves.
+    commit = run("git", "rev-parse", "HEAD", check=False).stdout.strip() or "main"
+    assert f"/blob/{commit}/tests/activations/test_sigmoid.py#L" in html
+    assert ">test: saturates for large inputs</a>" in html
+
+
+def test_test_links_fall_back_to_main_outside_a_git_checkout(tmp_path):
+    from dlhandbook.site.hooks import build_commit, link_tests
+
+    assert build_commit(tmp_path) == "main"
+    claim = "- claim [test](test:tests/activations/test_sigmoid.py::test_saturates_for_large_inputs)"
+    out = link_tests(claim, "https://example.org/repo", "page.md", commit="0" * 40)
+    assert f"https://example.org/repo/blob/{'0' * 40}/tests/activations/test_sigmoid.py#L" in out
+    assert "[test: saturates for large inputs]" in out
 
 
 def test_home_page_count_matches_the_pages(built_site):
