@@ -1,0 +1,1 @@
+"""Normalization layers with hand-written backward passes (Q33-Q34)."""
