@@ -88,12 +88,16 @@ const done = arguments[arguments.length - 1];
   // Lazy figures load as they scroll into view: go through the page before counting them.
   for (let y = 0; y < document.body.scrollHeight; y += window.innerHeight) {
     window.scrollTo(0, y);
-    await new Promise(resolve => setTimeout(resolve, 30));
+    await new Promise(resolve => setTimeout(resolve, 20));
   }
   window.scrollTo(0, document.body.scrollHeight);
-  await new Promise(resolve => setTimeout(resolve, 300));
-  const images = [...document.images].filter(img => img.getClientRects().length)
-    .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'));
+  // Then wait (up to 10 s, for a loaded machine) until every shown image has finished loading.
+  const shown = () => [...document.images].filter(img => img.getClientRects().length);
+  for (let t = 0; t < 200 && shown().some(img => !img.complete); t++) {
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+  const images = shown().filter(img => !(img.complete && img.naturalWidth > 0))
+    .map(img => img.getAttribute('src'));
   const withoutCopy = blocks.filter(pre => !pre.querySelector('.md-clipboard, [data-md-type="copy"]')).length;
   done({raw, images, blocks: blocks.length, withoutCopy});
 })();
@@ -140,6 +144,7 @@ def browser(tmp_path_factory):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)   # PAGE_REPORT scrolls long pages and waits for lazy figures
     yield driver
     driver.quit()
 
