@@ -243,3 +243,25 @@ def test_per_sample_gradient_norm_is_at_most_sqrt_two(rng):
     norms = np.linalg.norm(g, axis=1)
     assert norms.max() <= np.sqrt(2)
     assert norms.max() > 1.3                                # the bound is nearly reached
+
+
+@pytest.mark.parametrize("eps, K", [(0.1, 5), (0.2, 10)])
+def test_label_smoothing_gives_a_finite_optimal_logit_gap(eps, K):
+    """Logits (d, 0, ..., 0) for true class 0: with smoothing the loss is minimal at the finite
+    gap d* = log((1 - eps + eps/K) / (eps/K)), where the gradient vanishes; without smoothing
+    the loss keeps falling as d grows."""
+    def loss(d, smoothing):
+        z = np.zeros((1, K))
+        z[0, 0] = d
+        return cross_entropy(z, np.array([0]), label_smoothing=smoothing)
+
+    d_star = np.log((1 - eps + eps / K) / (eps / K))
+    z_star = np.zeros((1, K))
+    z_star[0, 0] = d_star
+    assert np.abs(cross_entropy_grad(z_star, np.array([0]), label_smoothing=eps)).max() < 1e-12
+    assert loss(d_star, eps) < min(loss(d_star - 0.5, eps), loss(d_star + 0.5, eps))
+    gaps = [1.0, 5.0, 10.0, 20.0, 40.0]
+    hard = [loss(d, 0.0) for d in gaps]
+    assert all(a > b for a, b in zip(hard, hard[1:], strict=False))
+    smooth = [loss(d, eps) for d in gaps]
+    assert smooth[-1] > smooth[-2] > loss(d_star, eps)   # past d* the smoothed loss climbs
