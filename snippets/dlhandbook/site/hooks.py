@@ -198,12 +198,10 @@ def on_page_markdown(markdown, page, config, files):
     markdown = link_tests(markdown, config["extra"]["repository"], uri, _commit())
     markdown = _difficulty_tag(markdown, page.meta, uri)
     docs_dir = Path(config["docs_dir"])
-    states = _states(docs_dir, config["nav"])
-    _remember_titles(config["nav"])
     if QUESTION_INDEX_MARKER not in markdown:
-        markdown = mark_unwritten_links(markdown, uri, states)
+        markdown = mark_unwritten_links(markdown, uri, _STATES)
     if _is_unwritten(page.meta):
-        markdown = markdown.rstrip("\n") + "\n" + nearest_written(page.meta, uri, states)
+        markdown = markdown.rstrip("\n") + "\n" + nearest_written(page.meta, uri, _STATES)
     if QUESTION_INDEX_MARKER in markdown:
         markdown = markdown.replace(QUESTION_INDEX_MARKER, question_index(config["nav"], docs_dir))
     if FIGURE_GALLERY_MARKER in markdown:
@@ -229,11 +227,21 @@ def _states(docs_dir: Path, nav: list) -> dict[str, bool]:
     return out
 
 
+# Read once per build in on_nav (before any page), not again for every page.
+_STATES: dict[str, bool] = {}
+
+
 def on_nav(nav, config, files):
-    """Unwritten pages say so in their title: the sidebar, the phone drawer and prev/next links."""
-    states = _states(Path(config["docs_dir"]), config["nav"])
+    """Unwritten pages say so in their title: the sidebar, the phone drawer and prev/next links.
+
+    Also records every page's state and nav title for the page hooks of this build.
+    """
+    _STATES.clear()
+    _STATES.update(_states(Path(config["docs_dir"]), config["nav"]))
+    _TITLES.clear()
+    _remember_titles(config["nav"])
     for page in nav.pages:
-        if states.get(page.file.src_uri) is False and not (page.title or "").endswith(UNWRITTEN):
+        if _STATES.get(page.file.src_uri) is False and not (page.title or "").endswith(UNWRITTEN):
             page.title = f"{page.title}{UNWRITTEN}"
     return nav
 
