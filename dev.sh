@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # One small script for the two things people do with this repository.
 #
-#   ./dev.sh serve   set up .venv, regenerate figures, build strictly, serve on http://127.0.0.1:8000
+#   ./dev.sh serve   set up .venv, build strictly, serve on http://127.0.0.1:8000 (live reload)
 #   ./dev.sh test    set up .venv and run the whole test suite
-#   ./dev.sh build   set up .venv, regenerate figures and build the site into site/
+#   ./dev.sh build   set up .venv and build the site into site/
+#
+# The build itself (a hook in mkdocs.yml) redraws the figures, tables and notebooks whose code
+# changed, on every core, so plain `mkdocs serve` and `mkdocs build` give the same site.
 #
 # Needs only Python 3.11+ with venv. Everything else is installed into .venv from
 # requirements.lock (exact versions). The browser test also needs Chromium and ChromeDriver
@@ -29,20 +32,18 @@ setup() {
     fi
 }
 
-figures() { "$VENV/bin/python" -m dlhandbook.figures; }
-
 case "${1:-}" in
     serve)
-        setup; figures
+        setup
         # site_url's path (/dlhandbook/) would move the local site off the root: serve at the root.
         SITE_URL=http://127.0.0.1:8000/ exec "$VENV/bin/mkdocs" serve --strict --dev-addr 127.0.0.1:8000 ;;
     build)
-        setup; figures
+        setup
         "$VENV/bin/mkdocs" build --strict --site-dir site ;;
     test)
         setup
         shift
         exec "$VENV/bin/python" -m pytest "$@" ;;
     *)
-        sed -n '2,12p' "$0"; exit 2 ;;
+        sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -66,17 +66,19 @@ def table(name: str) -> Callable[[TableFn], TableFn]:
 
 def build_table(name: str, out_dir: Path) -> Path:
     """Compute table ``name`` and write it as Markdown to ``out_dir/name.md``."""
-    load_all()
+    if name not in TABLES:   # a worker imports only the module it draws
+        load_all()
+    fn = TABLES[name]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.md"
-    path.write_text(TABLES[name]().rstrip("\n") + "\n", encoding="utf-8")
+    path.write_text(fn().rstrip("\n") + "\n", encoding="utf-8")
     return path
 
 
 def load_all() -> dict[str, FigureFn]:
     """Import every module of this package so that each registers its figures."""
     for module in pkgutil.iter_modules(__path__):
-        if module.name not in {"style", "notebooks", "__main__"}:
+        if module.name not in {"style", "notebooks", "generate", "__main__"}:
             importlib.import_module(f"{__name__}.{module.name}")
     return FIGURES
 
@@ -129,7 +131,7 @@ def build(name: str, out_dir: Path = DEFAULT_OUT) -> list[Path]:
 
     Raises ``ValueError`` naming the figure if it puts over two panels side by side.
     """
-    fn = load_all()[name]
+    fn = FIGURES[name] if name in FIGURES else load_all()[name]   # see build_table
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for theme_name, path in paths(name, out_dir).items():

@@ -1,50 +1,51 @@
-"""Regenerate every figure and execute every notebook: ``python -m dlhandbook.figures``.
+"""Bring every figure, table and notebook up to date: ``python -m dlhandbook.figures``.
 
-Options: ``--out DIR`` (default ``docs/generated``), ``--only NAME`` (repeatable),
-``--no-notebooks``.
+Draws only what changed since the last run (see ``dlhandbook.figures.generate``), in one
+process per core. Options: ``--out DIR`` (default ``docs/generated``), ``--jobs N``
+(processes at once), ``--force`` (redraw everything), ``--no-notebooks``, ``--only NAME``
+(repeatable: draw just these figures or tables, now, ignoring the cache).
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-from dlhandbook.figures import REPO_ROOT, TABLES, build, build_table, load_all
-from dlhandbook.figures.notebooks import NOTEBOOK_DIR, execute_notebook
+from dlhandbook.figures import generate
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dlhandbook.figures",
-                                     description=__doc__)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "generated")
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT)
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--force", action="store_true", help="redraw everything")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help="build only these figures or tables")
+                        help="draw only these figures or tables")
     parser.add_argument("--no-notebooks", action="store_true")
     args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
 
-    names, tables = sorted(load_all()), sorted(TABLES)
     if args.only:
-        unknown = sorted(set(args.only) - set(names) - set(tables))
-        if unknown:
-            parser.error(f"unknown figure(s) or table(s): {', '.join(unknown)}")
-        names = [n for n in names if n in args.only]
-        tables = [t for t in tables if t in args.only]
-    notebooks = ([] if args.no_notebooks or args.only
-                 else sorted(NOTEBOOK_DIR.glob("*.ipynb")))
+        try:
+            generate.draw_only(args.only, args.out)
+        except KeyError as exc:
+            parser.error(f"unknown figure(s) or table(s): {exc.args[0]}")
+        return
 
-    jobs = ([("figure", n) for n in names] + [("table", t) for t in tables]
-            + [("notebook", nb) for nb in notebooks])
-    with tqdm(jobs, unit="item", desc="figures") as bar:
-        for kind, item in bar:
-            bar.set_postfix_str(item.name if kind == "notebook" else item)
-            if kind == "figure":
-                build(item, args.out / "figures")
-            elif kind == "table":
-                build_table(item, args.out / "tables")
-            else:
-                execute_notebook(item, args.out / "notebooks" / item.name)
+    start = time.perf_counter()
+
+    def progress(event: str, job: generate.Job, result: dict | None) -> None:
+        if event == "done":
+            print(f"  drew {job.name} in {result['seconds']:.1f} s", flush=True)
+
+    done = generate.update(args.out, jobs=args.jobs, force=args.force,
+                           notebooks=not args.no_notebooks, progress=progress)
+    print(f"figures: {len(done['drawn'])} drawn, {len(done['fresh'])} up to date, "
+          f"{time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

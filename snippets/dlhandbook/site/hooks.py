@@ -1,5 +1,7 @@
 """MkDocs hooks for the handbook (registered in ``mkdocs.yml``).
 
+* Bring the figures, tables and notebooks in ``docs/generated`` up to date before each build
+  (only what changed is redrawn), so ``mkdocs build`` and ``mkdocs serve`` work in a fresh clone.
 * Ship MathJax from the ``django-static-mathjax`` wheel, so equations typeset with no network.
 * Turn ``[claim](test:tests/path/test_x.py::test_name)`` links into links to that test's source
   line, and fail the build when the test does not exist.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import posixpath
 import re
 import subprocess
@@ -30,6 +33,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+log = logging.getLogger("mkdocs.hooks.dlhandbook")
 DIFFICULTIES = ("easy", "medium", "hard")
 QUESTION_INDEX_MARKER = "<!-- question-index -->"
 FIGURE_GALLERY_MARKER = "<!-- figure-gallery -->"
@@ -54,6 +58,22 @@ def _mathjax_root() -> Path:
     import mathjax  # the django-static-mathjax wheel; no Django needed
 
     return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+
+
+def on_pre_build(config):
+    """Redraw the stale figures, tables and notebooks (see ``dlhandbook.figures.generate``)."""
+    from dlhandbook.figures import generate
+
+    def progress(event, job, result):
+        if event == "done":
+            log.info("figures: drew %s in %.1f s", job.name, result["seconds"])
+
+    try:
+        done = generate.update(Path(config["docs_dir"]) / "generated", progress=progress)
+    except RuntimeError as exc:
+        raise PluginError(str(exc)) from None
+    if done["drawn"]:
+        log.info("figures: %d redrawn, %d up to date", len(done["drawn"]), len(done["fresh"]))
 
 
 def on_files(files, config):

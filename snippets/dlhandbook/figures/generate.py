@@ -1,0 +1,326 @@
+"""Bring ``docs/generated`` up to date: draw only what changed, on every core.
+
+The unit of work is a *job*: one figure module (all its figures and tables, so that the
+experiments it caches with ``functools.cache`` are run once) or one notebook. A job's key
+is a hash of every file it depends on (its own source, the package modules it imports,
+followed transitively through ``import`` statements, the figure machinery and style) and
+of the library versions that draw it. ``docs/generated/.manifest.json`` stores, for each
+job, its key, the hashes of the files it wrote and how long it took. A job is redrawn when
+its key changed or one of its outputs is missing or was edited; files no job wrote any
+more are deleted.
+
+Stale jobs run in separate processes (``spawn``), the slowest first, each with one thread
+for torch and BLAS: the bytes written do not depend on how many run at once, or on the
+machine's core count. ``mkdocs build`` and ``mkdocs serve`` call ``update`` from the
+site's hooks; ``python -m dlhandbook.figures`` calls it from the command line.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]        # snippets/dlhandbook
+SOURCE_ROOT = PACKAGE_ROOT.parent                          # snippets
+REPO_ROOT = SOURCE_ROOT.parent
+DEFAULT_OUT = REPO_ROOT / "docs" / "generated"
+NOTEBOOK_DIR = REPO_ROOT / "docs" / "notebooks"
+FIGURES_DIR = PACKAGE_ROOT / "figures"
+NOT_JOBS = {"__init__", "__main__", "style", "notebooks", "generate"}
+MANIFEST = ".manifest.json"
+FORMAT = 1   # bump to invalidate every cached output
+LIBRARIES = ("matplotlib", "numpy", "torch", "nbclient", "ipykernel")
+ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+REGISTERED = re.compile(r"@(?:figure|table)\(\s*[\"']([\w.-]+)[\"']")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of drawing: ``kind`` is ``"module"`` or ``"notebook"``."""
+
+    kind: str
+    name: str      # dotted module name, or the notebook's file name
+    source: Path
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def all_jobs() -> list[Job]:
+    """Every figure module and every notebook, in a fixed order."""
+    modules = [Job("module", f"dlhandbook.figures.{p.stem}", p)
+               for p in sorted(FIGURES_DIR.glob("*.py")) if p.stem not in NOT_JOBS]
+    notebooks = [Job("notebook", p.name, p) for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))]
+    return modules + notebooks
+
+
+def registered_names(job: Job) -> list[str]:
+    """The figure and table names a module registers, read from its source."""
+    return REGISTERED.findall(job.source.read_text(encoding="utf-8")) if job.kind == "module" else []
+
+
+# --- Dependencies -------------------------------------------------------------------------
+
+
+def _module_files(dotted: str) -> list[Path]:
+    """The source files that importing ``dotted`` (a dlhandbook module) executes."""
+    parts = dotted.split(".")
+    if parts[0] != "dlhandbook":
+        return []
+    files = []
+    for i in range(1, len(parts) + 1):
+        base = SOURCE_ROOT.joinpath(*parts[:i])
+        for candidate in (base / "__init__.py", base.with_suffix(".py")):
+            if candidate.is_file():
+                files.append(candidate)
+    return files
+
+
+def _imports(tree: ast.AST, package: str) -> Iterator[str]:
+    """Dotted names of the modules an AST imports; ``from a import b`` yields a and a.b."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and package:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            yield module
+            yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
+def _package_of(path: Path) -> str:
+    """The package a file's relative imports start from: its folder, as a dotted name."""
+    if not path.is_relative_to(SOURCE_ROOT):
+        return ""
+    return ".".join(path.relative_to(SOURCE_ROOT).parent.parts)
+
+
+def _label(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
+
+
+def dependencies(job: Job) -> list[Path]:
+    """The job's own file and every package file it imports, transitively, sorted."""
+    if job.kind == "module":
+        todo = [job.source, *_module_files("dlhandbook.figures.style"),
+                *_module_files("dlhandbook.figures")]
+        first = {job.source: ast.parse(job.source.read_text(encoding="utf-8"))}
+    else:
+        cells = json.loads(job.source.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join(
+            "".join(c["source"]) for c in cells if c.get("cell_type") == "code")
+        code = "\n".join(line for line in code.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        todo, first = [], {}
+        for module in _imports(ast.parse(code), "dlhandbook"):
+            todo.extend(_module_files(module))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if path.suffix != ".py":
+            continue
+        tree = first.get(path) or ast.parse(path.read_text(encoding="utf-8"))
+        for module in _imports(tree, _package_of(path)):
+            todo.extend(_module_files(module))
+    return sorted(seen | ({job.source} if job.kind == "notebook" else set()))
+
+
+def _versions() -> list[str]:
+    out = [f"python {platform.python_version()}", f"format {FORMAT}"]
+    for lib in LIBRARIES:
+        try:
+            out.append(f"{lib} {metadata.version(lib)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{lib} absent")
+    return out
+
+
+def key(job: Job) -> str:
+    """A hash of what draws the job's outputs: its dependencies' bytes and the versions."""
+    h = hashlib.sha256()
+    for line in _versions():
+        h.update(line.encode() + b"\n")
+    for path in dependencies(job):
+        h.update(_label(path).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- Running jobs -------------------------------------------------------------------------
+
+
+def run_job(job: Job, out_dir: str, names: tuple[str, ...] = ()) -> dict:
+    """Draw one job into ``out_dir`` (in this process); return its outputs and duration.
+
+    ``names``, if given, limits a module job to those figures and tables.
+    """
+    start = time.perf_counter()
+    out = Path(out_dir)
+    written: list[Path] = []
+    if job.kind == "module":
+        import importlib
+
+        from dlhandbook import figures
+
+        importlib.import_module(job.name)
+        if "torch" in sys.modules:   # OMP_NUM_THREADS=1 already; this makes it certain
+            sys.modules["torch"].set_num_threads(1)
+        for name, fn in sorted(figures.FIGURES.items()):
+            if fn.__module__ == job.name and (not names or name in names):
+                written += figures.build(name, out / "figures")
+        for name, fn in sorted(figures.TABLES.items()):
+            if fn.__module__ == job.name and (not names or name in names):
+                written.append(figures.build_table(name, out / "tables"))
+    else:
+        from dlhandbook.figures.notebooks import execute_notebook
+
+        dest = out / "notebooks" / job.source.name
+        execute_notebook(job.source, dest)
+        written.append(dest)
+    return {"outputs": {str(p.relative_to(out)): _digest(p) for p in written},
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
+@contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _read_manifest(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(out_dir: Path, manifest: dict) -> None:
+    tmp = out_dir / f"{MANIFEST}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(out_dir / MANIFEST)
+
+
+def _fresh(entry: dict | None, want: str, out_dir: Path) -> bool:
+    if not entry or entry.get("key") != want or not entry.get("outputs"):
+        return False
+    return all((out_dir / rel).is_file() and _digest(out_dir / rel) == digest
+               for rel, digest in entry["outputs"].items())
+
+
+def _check_jobs(value: int | None) -> int:
+    if value is None:
+        return max(1, os.cpu_count() or 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"jobs must be a positive integer, got {value!r}")
+    return value
+
+
+def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool = False,
+           notebooks: bool = True,
+           progress: Callable[[str, Job, dict | None], None] | None = None) -> dict[str, list[Job]]:
+    """Redraw the stale jobs into ``out_dir``; return ``{"drawn": [...], "fresh": [...]}``.
+
+    ``jobs`` worker processes run at once (default: one per core); ``force`` ignores the
+    cache; ``notebooks=False`` leaves notebooks alone. ``progress(event, job, result)`` is
+    called with ``"start"`` and ``"done"``. A failing job raises after the others finish;
+    the outputs of those that succeeded are kept in the manifest.
+    """
+    workers = _check_jobs(jobs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = _read_manifest(out_dir)
+    todo = [j for j in all_jobs() if notebooks or j.kind != "notebook"]
+    keys = {j.id: key(j) for j in todo}
+    stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
+    fresh = [j for j in todo if j not in stale]
+    # Slowest first (by the last run; never-run jobs count as slow), so workers finish together.
+    stale.sort(key=lambda j: -manifest.get(j.id, {}).get("seconds", 1e9))
+    errors: list[str] = []
+    if stale:
+        for job in stale:
+            manifest.pop(job.id, None)
+        with _environment({**ONE_THREAD, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}):
+            import multiprocessing
+
+            with ProcessPoolExecutor(max_workers=min(workers, len(stale)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {}
+                for job in stale:
+                    if progress:
+                        progress("start", job, None)
+                    futures[pool.submit(run_job, job, str(out_dir))] = job
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:   # report every failure, not only the first
+                        errors.append(f"{job.id}: {type(exc).__name__}: {exc}")
+                        continue
+                    manifest[job.id] = {"key": keys[job.id], **result}
+                    if progress:
+                        progress("done", job, result)
+    ids = {j.id for j in all_jobs()}
+    manifest = {k: v for k, v in manifest.items() if k in ids}
+    _write_manifest(out_dir, manifest)
+    _remove_orphans(out_dir, manifest, notebooks)
+    if errors:
+        raise RuntimeError("drawing failed:\n" + "\n".join(errors))
+    return {"drawn": stale, "fresh": fresh}
+
+
+def _remove_orphans(out_dir: Path, manifest: dict, notebooks: bool) -> None:
+    """Delete generated files that no current job wrote (a renamed or removed figure)."""
+    owned = {rel for entry in manifest.values() for rel in entry.get("outputs", {})}
+    patterns = [("figures", "*.svg"), ("tables", "*.md")] + ([("notebooks", "*.ipynb")] if notebooks else [])
+    for sub, pattern in patterns:
+        for path in (out_dir / sub).glob(pattern):
+            if str(path.relative_to(out_dir)) not in owned:
+                path.unlink()
+
+
+def draw_only(names: list[str], out_dir: Path = DEFAULT_OUT) -> list[Job]:
+    """Draw just the named figures or tables in this process, leaving the manifest alone."""
+    by_name = {n: j for j in all_jobs() for n in registered_names(j)}
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    chosen = sorted({by_name[n] for n in names}, key=lambda j: j.name)
+    with _environment(ONE_THREAD):
+        for job in chosen:
+            run_job(job, str(out_dir), tuple(names))
+    return chosen
+
+
+if __name__ == "__main__":   # pragma: no cover - use python -m dlhandbook.figures
+    sys.exit("run: python -m dlhandbook.figures")

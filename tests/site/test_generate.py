@@ -1,0 +1,158 @@
+"""The figure cache: a job is redrawn exactly when what draws it changed, in any number of processes."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from dlhandbook.figures import generate
+from sitetools import DOCS, REPO
+
+TINY = '''
+from dlhandbook.figures import figure, table
+import matplotlib.pyplot as plt
+
+
+@figure("{name}")
+def draw():
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0, {slope}])
+    return fig
+
+
+@table("{name}-table")
+def numbers():
+    return "| a |\\n|---|\\n| {slope} |"
+'''
+
+
+def tiny_job(tmp_path, monkeypatch, name="tiny", slope=1, body=TINY):
+    """A one-figure module outside the package, importable by the spawned workers."""
+    src = tmp_path / "mods" / f"{name.replace('-', '_')}.py"
+    src.parent.mkdir(exist_ok=True)
+    src.write_text(body.format(name=name, slope=slope))
+    monkeypatch.syspath_prepend(str(src.parent))   # spawned workers inherit sys.path
+    return generate.Job("module", src.stem, src)
+
+
+def use_jobs(monkeypatch, *jobs):
+    monkeypatch.setattr(generate, "all_jobs", lambda: list(jobs))
+
+
+def drawn(result):
+    return [j.name for j in result["drawn"]]
+
+
+def test_second_update_draws_nothing_and_edits_redraw_only_their_job(tmp_path, monkeypatch):
+    a, b = tiny_job(tmp_path, monkeypatch, "tiny-a"), tiny_job(tmp_path, monkeypatch, "tiny-b")
+    use_jobs(monkeypatch, a, b)
+    out = tmp_path / "out"
+    assert sorted(drawn(generate.update(out, jobs=2, notebooks=False))) == ["tiny_a", "tiny_b"]
+    svg = out / "figures" / "tiny-a.svg"
+    first = svg.read_bytes()
+    assert (out / "tables" / "tiny-a-table.md").read_text().strip().endswith("| 1 |")
+    assert drawn(generate.update(out, notebooks=False)) == []
+
+    a.source.write_text(TINY.format(name="tiny-a", slope=2))         # the code changed
+    assert drawn(generate.update(out, notebooks=False)) == ["tiny_a"]
+    assert svg.read_bytes() != first
+
+    svg.write_text("edited by hand")                                  # an output was edited
+    assert drawn(generate.update(out, notebooks=False)) == ["tiny_a"]
+    (out / "figures" / "tiny-b.dark.svg").unlink()                    # an output went missing
+    assert drawn(generate.update(out, notebooks=False)) == ["tiny_b"]
+
+    use_jobs(monkeypatch, a)                                          # a module was removed
+    generate.update(out, notebooks=False)
+    assert not (out / "figures" / "tiny-b.svg").exists()
+    assert not (out / "tables" / "tiny-b-table.md").exists()
+    assert set(json.loads((out / generate.MANIFEST).read_text())) == {a.id}
+
+
+def test_force_redraws_everything(tmp_path, monkeypatch):
+    a = tiny_job(tmp_path, monkeypatch, "tiny-f")
+    use_jobs(monkeypatch, a)
+    generate.update(tmp_path / "out", notebooks=False)
+    assert drawn(generate.update(tmp_path / "out", notebooks=False, force=True)) == ["tiny_f"]
+
+
+def test_bytes_do_not_depend_on_the_number_of_processes(tmp_path, monkeypatch):
+    jobs = [tiny_job(tmp_path, monkeypatch, f"tiny-{i}", slope=i) for i in range(3)]
+    use_jobs(monkeypatch, *jobs)
+    generate.update(tmp_path / "one", jobs=1, notebooks=False)
+    generate.update(tmp_path / "three", jobs=3, notebooks=False)
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.*")
+                   if p.name != generate.MANIFEST)
+    assert len(files) == 3 * 3   # light, dark, table
+    for rel in files:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "three" / rel).read_bytes(), rel
+
+
+def test_a_failing_job_is_named_and_the_others_are_kept(tmp_path, monkeypatch):
+    good = tiny_job(tmp_path, monkeypatch, "tiny-good")
+    bad = tiny_job(tmp_path, monkeypatch, "tiny-bad",
+                   body=TINY.replace("ax.plot(", "raise ArithmeticError('no plot'); ax.plot("))
+    use_jobs(monkeypatch, good, bad)
+    with pytest.raises(RuntimeError, match=r"module:tiny_bad: ArithmeticError: no plot"):
+        generate.update(tmp_path / "out", jobs=2, notebooks=False)
+    manifest = json.loads((tmp_path / "out" / generate.MANIFEST).read_text())
+    assert good.id in manifest and bad.id not in manifest
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_update_rejects_a_bad_number_of_jobs(tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs"):
+        generate.update(tmp_path, jobs=jobs)
+
+
+def test_every_figure_module_and_notebook_is_a_job():
+    names = {j.name for j in generate.all_jobs()}
+    modules = {f"dlhandbook.figures.{p.stem}" for p in (REPO / "snippets/dlhandbook/figures").glob("*.py")
+               if p.stem not in generate.NOT_JOBS}
+    notebooks = {p.name for p in (DOCS / "notebooks").glob("*.ipynb")}
+    assert names == modules | notebooks and modules and notebooks
+
+
+def test_a_job_depends_on_the_package_code_it_imports_transitively(tmp_path):
+    src = tmp_path / "uses_descent.py"
+    src.write_text("from dlhandbook.figures import descent\n")
+    deps = {p.relative_to(REPO).as_posix() for p in generate.dependencies(generate.Job("module", "x", src))
+            if p.is_relative_to(REPO)}
+    # descent.py imports dlhandbook.optim.nesterov; every figure depends on the style.
+    assert {"snippets/dlhandbook/figures/descent.py", "snippets/dlhandbook/optim/nesterov.py",
+            "snippets/dlhandbook/figures/style.py", "snippets/dlhandbook/figures/__init__.py"} <= deps
+    assert "snippets/dlhandbook/optim/lbfgs.py" not in deps   # descent.py does not import it
+
+
+def test_a_notebook_depends_on_the_modules_its_cells_import(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    cell = {"cell_type": "code", "source": ["%matplotlib inline\n", "from dlhandbook.optim import sgd\n"]}
+    nb.write_text(json.dumps({"cells": [cell, {"cell_type": "markdown", "source": ["import os"]}]}))
+    deps = {p.name for p in generate.dependencies(generate.Job("notebook", nb.name, nb))}
+    assert {"n.ipynb", "sgd.py", "__init__.py"} <= deps
+
+
+def test_the_key_changes_with_any_dependency(tmp_path, monkeypatch):
+    dep = tmp_path / "dep.py"
+    dep.write_text("x = 1\n")
+    job = generate.Job("module", "x", tmp_path / "x.py")
+    job.source.write_text("y = 1\n")
+    monkeypatch.setattr(generate, "dependencies", lambda j: [j.source, dep])
+    before = generate.key(job)
+    dep.write_text("x = 2\n")
+    assert generate.key(job) != before
+    monkeypatch.setattr(generate, "_versions", lambda: ["matplotlib 0.0"])
+    assert generate.key(job) != before
+
+
+def test_registered_names_are_read_from_the_source(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text(textwrap.dedent('''
+        @figure("one-fig")
+        def a(): ...
+        @table('a-table')
+        def b(): ...
+    '''))
+    assert generate.registered_names(generate.Job("module", "m", src)) == ["one-fig", "a-table"]
