@@ -36,7 +36,9 @@ case "${1:-}" in
     serve)
         setup
         # site_url's path (/dlhandbook/) would move the local site off the root: serve at the root.
-        SITE_URL=http://127.0.0.1:8000/ exec "$VENV/bin/mkdocs" serve --strict --dev-addr 127.0.0.1:8000 ;;
+        # --dirty: a save rebuilds only the pages it touched (the hooks add the pages that include
+        # a changed snippet); restart for a full rebuild.
+        SITE_URL=http://127.0.0.1:8000/ exec "$VENV/bin/mkdocs" serve --strict --dirty --dev-addr 127.0.0.1:8000 ;;
     build)
         setup
         "$VENV/bin/mkdocs" build --strict --site-dir site ;;

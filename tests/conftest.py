@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
-import torch
+# One BLAS thread, set before NumPy loads: on a 2-core machine, BLAS threads fighting the other
+# test processes make small linear algebra several times slower.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 REQUIRE_CUDA = os.environ.get("REQUIRE_CUDA") == "1"
 

@@ -11,7 +11,9 @@ The problem: a few small tensors ``theta`` and, at step t, the gradient
 The checks at the end cover what a drop-in meets in real training: float32, float16 and
 bfloat16 with gradients from 1e-20 to 1e20 (each of our paths against the same torch
 path), checkpoints of an older torch whose groups lack newer keys, a tensor learning
-rate, and the torch options we deliberately leave out.
+rate, and the torch options we deliberately leave out. The last block checks ``fused=True``
+(torch's single-pass kernel behind our classes): bit for bit torch's fused optimizer, equal
+to our loop, and the errors torch raises for what its fused kernels do not support.
 """
 
 from __future__ import annotations
@@ -385,13 +387,15 @@ def assert_tensor_lr_like_torch(ours_cls, torch_cls, kwargs, device, steps=10):
     return outcomes
 
 
-def assert_rejects_unoffered_options(ours_cls, torch_cls):
-    """Options torch has and ours lacks are accepted at torch's default and raise an error
-    naming them when set; torch accepts every keyword ours has and vice versa."""
+def assert_rejects_unoffered_options(ours_cls, torch_cls, offered=()):
+    """Options torch has and ours lacks (all but ``offered``) are accepted at torch's default
+    and raise an error naming them when set; torch accepts every keyword ours has and vice
+    versa."""
     ours = inspect.signature(ours_cls.__init__).parameters
     ref = inspect.signature(torch_cls.__init__).parameters
     assert set(ours) == set(ref)
-    unoffered = [n for n in ("fused", "capturable", "differentiable") if n in ref]
+    unoffered = [n for n in ("fused", "capturable", "differentiable")
+                 if n in ref and n not in offered]
     assert unoffered
     for name in unoffered:
         ours_cls(make_params("cpu"), **{name: ref[name].default})
@@ -433,3 +437,130 @@ def assert_grad_scaler_matches_torch(ours_cls, torch_cls, kwargs, device, steps=
     for p, q, s in zip(model.parameters(), model_ref.parameters(), start, strict=True):
         torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
         assert not torch.equal(p, s)
+
+
+# --- fused=True: torch's single-pass kernel behind our class ---------------------------------
+
+ALL_DTYPES = [torch.float64, torch.float32, torch.float16, torch.bfloat16]
+
+
+def _fused_problem(device, dtype):
+    """Five tensors in ``dtype`` plus one float32 tensor (a second dtype bucket)."""
+    params = make_params(device, shapes=SHAPES + [(7,), (4, 4)], dtype=dtype)
+    params[-1] = params[-1].detach().float().requires_grad_(True)
+    return params
+
+
+def _assert_same_state(ours, other, params, params_other, **tol):
+    for p, q in zip(params, params_other, strict=True):
+        assert set(ours.state[p]) == set(other.state[q])
+        for key, value in other.state[q].items():
+            if key == "step":
+                assert float(ours.state[p][key]) == float(value)
+            elif torch.is_tensor(value):
+                torch.testing.assert_close(ours.state[p][key], value, **tol)
+
+
+def assert_fused_is_torch_fused(ours_cls, torch_cls, kwargs, device, dtype, steps=30,
+                                skip_every=3):
+    """Ours with fused=True and torch.optim with fused=True, from the same start and noise
+    (two dtype buckets, some gradients missing unless ``skip_every=0``), end bit for bit
+    equal, state included."""
+    maximize = kwargs.get("maximize", False)
+    params = _fused_problem(device, dtype)
+    params_ref = clone_params(params)
+    ours = ours_cls(params, fused=True, **kwargs)
+    ref = torch_cls(params_ref, fused=True, **kwargs)
+    run(ours, params, steps, maximize=maximize, skip_every=skip_every)
+    run(ref, params_ref, steps, maximize=maximize, skip_every=skip_every)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    _assert_same_state(ours, ref, params, params_ref, rtol=0, atol=0)
+    start = _fused_problem(device, dtype)
+    assert any(not torch.equal(p, s) for p, s in zip(params, start, strict=True))
+
+
+# Fused against our loop: equal to 1e-12 in float64; in lower precision the kernel keeps its
+# intermediates in float32 while the loop rounds each one to ``dtype``, so they may differ by
+# a few units in the last place of |theta| + 1 after FUSED_LOOP_STEPS steps.
+FUSED_LOOP_STEPS = 10
+FUSED_LOOP_ULPS = 8
+
+
+def assert_fused_equals_loop(ours_cls, kwargs, device, dtype, steps=FUSED_LOOP_STEPS):
+    """Our fused path and our per-tensor loop agree (two dtype buckets, gradients missing):
+    to 1e-12 in float64 (and the float32 bucket to 1e-6), to FUSED_LOOP_ULPS ulps of
+    ``dtype`` (relative to |theta| + 1) in float32, float16 and bfloat16."""
+    maximize = kwargs.get("maximize", False)
+    params = _fused_problem(device, dtype)
+    params_loop = clone_params(params)
+    fused = ours_cls(params, fused=True, **kwargs)
+    loop = ours_cls(params_loop, foreach=False, **kwargs)
+    run(fused, params, steps, maximize=maximize, skip_every=3)
+    run(loop, params_loop, steps, maximize=maximize, skip_every=3)
+
+    def tol(t):
+        if t.dtype == torch.float64:
+            return dict(rtol=1e-12, atol=1e-12)
+        if dtype == torch.float64:                      # the float32 bucket
+            return dict(rtol=1e-6, atol=1e-6)
+        eps = ulps(t.dtype, FUSED_LOOP_ULPS)
+        return dict(rtol=eps, atol=eps)
+
+    for p, q in zip(params, params_loop, strict=True):
+        torch.testing.assert_close(p, q, **tol(p))
+        for key, value in loop.state[q].items():
+            if key == "step":
+                assert float(fused.state[p][key]) == float(value)
+            elif torch.is_tensor(value):
+                scale = value.abs().max().item() + 1
+                torch.testing.assert_close(fused.state[p][key] / scale, value / scale,
+                                           **tol(value))
+    start = _fused_problem(device, dtype)
+    assert any(not torch.equal(p, s) for p, s in zip(params, start, strict=True))
+
+
+def assert_fused_rejects_like_torch(ours_cls, torch_cls, kwargs):
+    """fused=True with foreach=True, or with an integer or meta-device parameter: torch
+    raises a RuntimeError, and so do we, naming ``fused``; fused must be None or a bool."""
+    with pytest.raises(RuntimeError):
+        torch_cls(make_params("cpu"), fused=True, foreach=True, **kwargs)
+    with pytest.raises(RuntimeError, match="fused"):
+        ours_cls(make_params("cpu"), fused=True, foreach=True, **kwargs)
+    with pytest.raises(TypeError, match="fused"):
+        ours_cls(make_params("cpu"), fused="yes", **kwargs)
+    for p, g in ((torch.zeros(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64)),
+                 (torch.zeros(3, device="meta"), torch.ones(3, device="meta"))):
+        for cls in (torch_cls, ours_cls):
+            param = p.clone()
+            param.grad = g.clone()
+            with pytest.raises(RuntimeError, match="fused"):
+                cls([param], fused=True, **kwargs).step()
+
+
+def assert_fused_follows_torch(ours_cls, torch_cls, kwargs, device, steps=100):
+    """In float64, ours with fused=True stays within 1e-10 of torch.optim's loop."""
+    params = make_params(device)
+    params_ref = clone_params(params)
+    maximize = kwargs.get("maximize", False)
+    ours = ours_cls(params, fused=True, **kwargs)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    run(ours, params, steps, maximize=maximize)
+    run(ref, params_ref, steps, maximize=maximize)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+
+
+def assert_fused_tensor_lr_is_torch_fused(ours_cls, torch_cls, kwargs, device, steps=10):
+    """A one-element tensor lr with fused=True, as torch's fused path accepts it: bit for bit
+    torch's trajectory, and the parameters move."""
+    lr = torch.tensor(kwargs.get("lr", 1e-2))
+    params = make_params(device)
+    params_ref = clone_params(params)
+    ours = ours_cls(params, fused=True, **{**kwargs, "lr": lr})
+    ref = torch_cls(params_ref, fused=True, **{**kwargs, "lr": lr.clone()})
+    run(ours, params, steps)
+    run(ref, params_ref, steps)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert not torch.equal(params[0], make_params(device)[0])

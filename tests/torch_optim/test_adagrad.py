@@ -105,8 +105,61 @@ def test_tensor_lr_like_torch(device):
 
 
 def test_rejects_options_it_does_not_offer():
-    harness.assert_rejects_unoffered_options(OURS, TORCH)
+    harness.assert_rejects_unoffered_options(OURS, TORCH, offered=("fused",))
 
 
 def test_mixed_precision_with_grad_scaler_like_torch(device):
     harness.assert_grad_scaler_matches_torch(OURS, TORCH, BASE, device)
+
+
+# --- fused=True: torch's single-pass kernel (see harness.py) ---
+
+FUSED = {**CASES["all"], "fused": True}
+FUSED_SKIP_EVERY = 3
+
+
+@pytest.mark.parametrize("dtype", harness.ALL_DTYPES, ids=str)
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_is_torch_fused_bit_for_bit(case, dtype, device):
+    harness.assert_fused_is_torch_fused(OURS, TORCH, CASES[case], device, dtype,
+                                        skip_every=FUSED_SKIP_EVERY)
+
+
+@pytest.mark.parametrize("dtype", harness.ALL_DTYPES, ids=str)
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_agrees_with_loop(case, dtype, device):
+    harness.assert_fused_equals_loop(OURS, CASES[case], device, dtype)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_follows_torch_trajectory(case, device):
+    harness.assert_fused_follows_torch(OURS, TORCH, CASES[case], device)
+
+
+def test_fused_with_tensor_lr_is_torch_fused(device):
+    harness.assert_fused_tensor_lr_is_torch_fused(OURS, TORCH, BASE, device)
+
+
+def test_fused_rejects_what_torch_fused_rejects():
+    harness.assert_fused_rejects_like_torch(OURS, TORCH, BASE)
+
+
+def test_fused_state_dict_round_trip(device):
+    harness.assert_state_dict_round_trip(OURS, FUSED, device)
+
+
+def test_fused_loads_torch_optim_state_dict(device):
+    harness.assert_loads_torch_state_dict(OURS, TORCH, FUSED, device)
+
+
+def test_torch_optim_fused_loads_our_fused_state_dict(device):
+    harness.assert_torch_loads_our_state_dict(OURS, TORCH, FUSED, device)
+
+
+def test_fused_resumes_checkpoint_saved_without_fused(device):
+    harness.assert_resumes_old_checkpoint(OURS, TORCH, {**OLD_CHECKPOINT_CASE, "fused": True},
+                                          device)
+
+
+def test_fused_mixed_precision_with_grad_scaler_like_torch(device):
+    harness.assert_grad_scaler_matches_torch(OURS, TORCH, {**BASE, "fused": True}, device)

@@ -113,8 +113,87 @@ def test_tensor_lr_like_torch(device):
 
 
 def test_rejects_options_it_does_not_offer():
-    harness.assert_rejects_unoffered_options(OURS, TORCH)
+    harness.assert_rejects_unoffered_options(OURS, TORCH, offered=("fused",))
 
 
 def test_mixed_precision_with_grad_scaler_like_torch(device):
     harness.assert_grad_scaler_matches_torch(OURS, TORCH, BASE, device)
+
+
+# --- fused=True: torch's single-pass kernel (see harness.py) ---
+
+FUSED = {**CASES["all"], "fused": True}
+# torch's fused SGD fails when a tensor gets its first gradient after the others
+# (see test_fused_starts_late_buffers_where_torch_fused_fails): compare without
+# missing gradients there.
+FUSED_SKIP_EVERY = 0
+
+
+@pytest.mark.parametrize("dtype", harness.ALL_DTYPES, ids=str)
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_is_torch_fused_bit_for_bit(case, dtype, device):
+    harness.assert_fused_is_torch_fused(OURS, TORCH, CASES[case], device, dtype,
+                                        skip_every=FUSED_SKIP_EVERY)
+
+
+@pytest.mark.parametrize("dtype", harness.ALL_DTYPES, ids=str)
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_agrees_with_loop(case, dtype, device):
+    harness.assert_fused_equals_loop(OURS, CASES[case], device, dtype)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_fused_follows_torch_trajectory(case, device):
+    harness.assert_fused_follows_torch(OURS, TORCH, CASES[case], device)
+
+
+def test_fused_with_tensor_lr_is_torch_fused(device):
+    harness.assert_fused_tensor_lr_is_torch_fused(OURS, TORCH, BASE, device)
+
+
+def test_fused_rejects_what_torch_fused_rejects():
+    harness.assert_fused_rejects_like_torch(OURS, TORCH, BASE)
+
+
+def test_fused_state_dict_round_trip(device):
+    harness.assert_state_dict_round_trip(OURS, FUSED, device)
+
+
+def test_fused_loads_torch_optim_state_dict(device):
+    harness.assert_loads_torch_state_dict(OURS, TORCH, FUSED, device)
+
+
+def test_torch_optim_fused_loads_our_fused_state_dict(device):
+    harness.assert_torch_loads_our_state_dict(OURS, TORCH, FUSED, device)
+
+
+def test_fused_resumes_checkpoint_saved_without_fused(device):
+    harness.assert_resumes_old_checkpoint(OURS, TORCH, {**OLD_CHECKPOINT_CASE, "fused": True},
+                                          device)
+
+
+def test_fused_mixed_precision_with_grad_scaler_like_torch(device):
+    harness.assert_grad_scaler_matches_torch(OURS, TORCH, {**BASE, "fused": True}, device)
+
+
+def test_fused_starts_late_buffers_where_torch_fused_fails(device):
+    """A tensor whose first gradient comes after the others have momentum buffers: torch's
+    fused SGD (2.13) raises a TypeError, ours creates that buffer as b_1 = g_1, like the loop."""
+    kwargs = dict(lr=1e-2, momentum=0.9)
+    params = harness.make_params(device)
+    params_loop, params_ref = harness.clone_params(params), harness.clone_params(params)
+    fused = OURS(params, fused=True, **kwargs)
+    loop = OURS(params_loop, foreach=False, **kwargs)
+    ref = TORCH(params_ref, fused=True, **kwargs)
+    for optimizer, ps in ((fused, params), (loop, params_loop), (ref, params_ref)):
+        harness.set_grads(ps, 0, skip=(1,))                # tensor 1 has no gradient yet
+        optimizer.step()
+        harness.set_grads(ps, 1)
+        if optimizer is ref:
+            with pytest.raises(TypeError):
+                optimizer.step()
+        else:
+            optimizer.step()
+    for p, q in zip(params, params_loop, strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)
+    assert all(fused.state[p]["momentum_buffer"] is not None for p in params)

@@ -104,6 +104,24 @@ def _imports(tree: ast.AST, package: str) -> Iterator[str]:
             yield from (f"{module}.{alias.name}" for alias in node.names)
 
 
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+# A long-running `mkdocs serve` checks the cache on every save: parse and hash a file again
+# only when its modification time or size changed.
+_IMPORTS: dict[tuple, list[str]] = {}
+_DIGESTS: dict[tuple, str] = {}
+
+
+def _file_imports(path: Path) -> list[str]:
+    k = _stat_key(path)
+    if k not in _IMPORTS:
+        _IMPORTS[k] = list(_imports(ast.parse(path.read_text(encoding="utf-8")), _package_of(path)))
+    return _IMPORTS[k]
+
+
 def _package_of(path: Path) -> str:
     """The package a file's relative imports start from: its folder, as a dotted name."""
     if not path.is_relative_to(SOURCE_ROOT):
@@ -120,28 +138,20 @@ def dependencies(job: Job) -> list[Path]:
     if job.kind == "module":
         todo = [job.source, *_module_files("dlhandbook.figures.style"),
                 *_module_files("dlhandbook.figures")]
-        first = {job.source: ast.parse(job.source.read_text(encoding="utf-8"))}
     else:
         cells = json.loads(job.source.read_text(encoding="utf-8"))["cells"]
         code = "\n".join(
             "".join(c["source"]) for c in cells if c.get("cell_type") == "code")
         code = "\n".join(line for line in code.splitlines()
                          if not line.lstrip().startswith(("%", "!")))
-        todo, first = [], {}
-        for module in _imports(ast.parse(code), "dlhandbook"):
-            todo.extend(_module_files(module))
+        todo = [m for name in _imports(ast.parse(code), "dlhandbook") for m in _module_files(name)]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        if path.suffix != ".py":
-            continue
-        tree = first.get(path) or ast.parse(path.read_text(encoding="utf-8"))
-        for module in _imports(tree, _package_of(path)):
-            todo.extend(_module_files(module))
-    return sorted(seen | ({job.source} if job.kind == "notebook" else set()))
+        if path not in seen:
+            seen.add(path)
+            todo.extend(m for name in _file_imports(path) for m in _module_files(name))
+    return sorted(seen | {job.source})
 
 
 def _versions() -> list[str]:
@@ -161,12 +171,15 @@ def key(job: Job) -> str:
         h.update(line.encode() + b"\n")
     for path in dependencies(job):
         h.update(_label(path).encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        h.update(_digest(path).encode())
     return h.hexdigest()
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    k = _stat_key(path)
+    if k not in _DIGESTS:
+        _DIGESTS[k] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _DIGESTS[k]
 
 
 # --- Running jobs -------------------------------------------------------------------------

@@ -83,7 +83,61 @@ def on_files(files, config):
         for src in sorted(path.rglob("*.*")) if path.is_dir() else [path]:
             uri = "assets/mathjax/" + src.relative_to(root).as_posix()
             files.append(File.generated(config, uri, abs_src_path=str(src)))
+    if _DIRTY:
+        _mark_pages_with_changed_includes(files, config)
     return files
+
+
+# ---------------------------------------------------------------- `mkdocs serve --dirty`
+
+_DIRTY = False
+SNIPPET_INCLUDE = re.compile(r"""^[ \t]*--8<--[ \t]+["'](?P<path>[^"':]+)(?::[\w-]+)?["']""", re.MULTILINE)
+AGGREGATES = ("index.md", "figures.md")   # pages built from every other page
+
+
+def _not_the_dirty_warning(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("A 'dirty' build is being performed")
+
+
+def on_startup(command, dirty):
+    """``./dev.sh serve`` runs ``mkdocs serve --strict --dirty``: in strict mode, MkDocs' warning
+    that a dirty build may leave other pages' navigation stale would abort every build. Say it
+    once as information instead (and rebuild the pages that depend on a change, below)."""
+    global _DIRTY
+    _DIRTY = dirty
+    if dirty:
+        logging.getLogger("mkdocs.commands.build").addFilter(_not_the_dirty_warning)
+        log.info("dirty build: a save rebuilds the pages it changes, the pages that include a "
+                 "changed snippet or table, and the index pages; restart for a full rebuild")
+
+
+def included_files(markdown: str, base_paths: list[Path]) -> list[Path]:
+    """The files a page includes with pymdownx.snippets (``--8<-- "path:section"``)."""
+    out = []
+    for m in SNIPPET_INCLUDE.finditer(markdown):
+        for base in base_paths:
+            if (base / m["path"]).is_file():
+                out.append(base / m["path"])
+                break
+    return out
+
+
+def _mark_pages_with_changed_includes(files, config) -> None:
+    """A dirty build rebuilds only pages whose Markdown changed. Also rebuild pages whose included
+    code or tables changed, and the pages that list every page when any page changed, by removing
+    their stale output (MkDocs then sees them as modified)."""
+    bases = [REPO_ROOT / "snippets", Path(config["docs_dir"])]   # pymdownx.snippets' base_path
+    pages = [f for f in files.documentation_pages() if Path(f.abs_dest_path).is_file()]
+    stale = []
+    for f in pages:
+        built = Path(f.abs_dest_path).stat().st_mtime
+        text = Path(f.abs_src_path).read_text(encoding="utf-8")
+        if any(p.stat().st_mtime > built for p in included_files(text, bases)):
+            stale.append(f)
+    if stale or any(f.is_modified() for f in pages):
+        stale += [f for f in pages if f.src_uri in AGGREGATES]
+    for f in stale:
+        Path(f.abs_dest_path).unlink(missing_ok=True)
 
 
 def _test_line(path: str, name: str) -> int | None:

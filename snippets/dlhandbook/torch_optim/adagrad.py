@@ -6,7 +6,9 @@ $$v_t = v_{t-1} + g_t^2, \qquad \eta_t = \frac{\eta}{1 + (t-1)\,\delta}, \qquad
 $v$ sums every squared gradient ever seen, so each coordinate's step only shrinks: large
 for rarely-updated coordinates, small for frequent ones. Same keyword names, defaults,
 state keys and update order as ``torch.optim.Adagrad``; the tests check both paths
-against torch's in float64, float32, float16 and bfloat16.
+against torch's in float64, float32, float16 and bfloat16. ``fused=True`` runs torch's
+single-pass kernel through its public functional API,
+``torch.optim.adagrad.adagrad(..., fused=True)``.
 
 Reference: Duchi, Hazan & Singer (2011), *Adaptive Subgradient Methods for Online
 Learning and Stochastic Optimization*, JMLR 12.
@@ -16,6 +18,7 @@ Learning and Stochastic Optimization*, JMLR 12.
 import numbers
 
 import torch
+from torch.optim.adagrad import adagrad as torch_adagrad  # functional Adagrad (public)
 
 # --8<-- [end:imports]
 
@@ -41,8 +44,9 @@ def _adagrad_loop(params, grads, states, *, lr, lr_decay, eps, weight_decay, max
 class Adagrad(torch.optim.Optimizer):
     """AdaGrad (Duchi et al., 2011): arguments, defaults, state as torch.optim.Adagrad.
 
-    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
-    Not offered (a clear error): fused, differentiable, sparse gradients (which
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more;
+    fused=True runs torch's fused kernel (floating-point tensors on CPU or CUDA).
+    Not offered (a clear error): differentiable, sparse gradients (which
     torch.optim.Adagrad accepts), complex parameters. State, created at the first
     step: step, sum (v).
     """
@@ -55,11 +59,15 @@ class Adagrad(torch.optim.Optimizer):
         _check_real("weight_decay", weight_decay)
         _check_real("initial_accumulator_value", initial_accumulator_value)
         _check_real("eps", eps)
-        _reject_unoffered(differentiable=differentiable, fused=fused)
+        _reject_unoffered(differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        foreach=foreach, maximize=maximize)
+                        foreach=foreach, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
+        if fused:
+            # GradScaler then hands us grad_scale and found_inf instead of unscaling
+            self._step_supports_amp_scaling = True
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -75,7 +83,11 @@ class Adagrad(torch.optim.Optimizer):
             options = dict(lr=_check_lr(group["lr"]), lr_decay=group["lr_decay"],
                            eps=group["eps"], weight_decay=group["weight_decay"],
                            maximize=group["maximize"])
-            if _use_foreach(group["foreach"], params):
+            if group["fused"]:
+                _adagrad_fused(params, grads, states, **options,
+                               grad_scale=getattr(self, "grad_scale", None),
+                               found_inf=getattr(self, "found_inf", None))
+            elif _use_foreach(group["foreach"], params):
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _adagrad_foreach(*bucket, **options)
             else:
@@ -114,6 +126,18 @@ def _adagrad_foreach(params, grads, states, *, lr, lr_decay, eps, weight_decay,
     else:
         grads = torch._foreach_mul(grads, minus_lr_t)   # (torch's order of operations)
     torch._foreach_addcdiv_(params, grads, denom)
+
+
+def _adagrad_fused(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize,
+                   grad_scale, found_inf):
+    """The same update in one pass: torch's fused kernel, per device and dtype."""
+    _check_fused_params(params)
+    torch_adagrad(params, grads,
+                  [state["sum"] for state in states],
+                  [state["step"] for state in states],  # float32 tensors, += 1 inside
+                  fused=True, grad_scale=grad_scale, found_inf=found_inf, lr=lr,
+                  weight_decay=weight_decay, lr_decay=lr_decay, eps=eps,
+                  maximize=maximize)
 
 
 def _use_foreach(foreach, params):
@@ -158,12 +182,42 @@ def _gather(state_of, group):
             state["step"] = 0
             state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
                                            memory_format=torch.preserve_format)
-        elif torch.is_tensor(state["step"]):
-            state["step"] = int(state["step"].item())  # state loaded from torch.optim
+        state["step"] = _step_as(state["step"], p, group["fused"])
         params.append(p)
         grads.append(p.grad)
         states.append(state)
     return params, grads, states
+
+
+def _step_as(step, p, fused):
+    """An int for our loops; for fused, a float32 tensor on p's device (as torch)."""
+    if not fused:
+        return int(step.item()) if torch.is_tensor(step) else step
+    if (torch.is_tensor(step) and step.dtype == torch.float32
+            and step.device == p.device):
+        return step
+    return torch.tensor(float(step), dtype=torch.float32, device=p.device)
+
+
+def _check_fused(fused, foreach):
+    """fused is None, True or False, and never together with foreach=True (as torch)."""
+    if fused not in (None, True, False):
+        raise TypeError(f"fused must be None, True or False, got {fused!r}")
+    if fused and foreach:
+        raise RuntimeError("fused=True and foreach=True cannot be set together")
+
+
+# Device types with fused optimizer kernels in torch 2.13 (CPU and the accelerators).
+_FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
+
+
+def _check_fused_params(params):
+    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
+    for p in params:
+        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+            raise RuntimeError("fused=True needs floating-point parameters on one of "
+                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                               f"{p.device.type}")
 
 
 def _check_lr(lr):

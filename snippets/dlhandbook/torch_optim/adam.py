@@ -1,4 +1,4 @@
-r"""Adam as a drop-in ``torch.optim.Optimizer``: a readable loop, a multi-tensor path.
+r"""Adam as a drop-in ``torch.optim.Optimizer``: a readable loop, multi-tensor, fused.
 
 $$m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t, \qquad
 v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2$$
@@ -11,7 +11,9 @@ with $g_t = \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1}$ (L2, the default) or
 $1 - \eta\lambda$ first (AdamW). Same keyword names, defaults, state keys and order of
 operations as ``torch.optim.Adam``: the code computes $\sqrt{v_t}/\sqrt{1-\beta_2^t}$,
 never $\hat v_t$ itself, which overflows float16 once $|g| \gtrsim 256$. The tests check
-both paths against torch's in float64, float32, float16 and bfloat16.
+both paths against torch's in float64, float32, float16 and bfloat16. ``fused=True``
+runs torch's single-pass kernel through its public functional API,
+``torch.optim.adam.adam(..., fused=True)``: each tensor is read and written once a step.
 
 Reference: Kingma & Ba (2015), *Adam: A Method for Stochastic Optimization*, ICLR.
 """
@@ -20,6 +22,7 @@ Reference: Kingma & Ba (2015), *Adam: A Method for Stochastic Optimization*, ICL
 import numbers
 
 import torch
+from torch.optim.adam import adam as torch_adam  # torch's functional Adam (public)
 
 # --8<-- [end:imports]
 
@@ -56,8 +59,9 @@ def _adam_loop(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
 class Adam(torch.optim.Optimizer):
     """Adam (Kingma & Ba, 2015): arguments, defaults and state as in torch.optim.Adam.
 
-    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
-    Not offered (a clear error): fused, capturable, differentiable, sparse gradients,
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more;
+    fused=True runs torch's fused kernel (floating-point tensors on CPU or CUDA).
+    Not offered (a clear error): capturable, differentiable, sparse gradients,
     complex parameters, a tensor lr with foreach (torch rejects that too).
     State per parameter: step, exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (AMSGrad).
     """
@@ -67,12 +71,15 @@ class Adam(torch.optim.Optimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         _check_args(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                     foreach=foreach)
-        _reject_unoffered(capturable=capturable, differentiable=differentiable,
-                          fused=fused)
+        _reject_unoffered(capturable=capturable, differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+                        decoupled_weight_decay=decoupled_weight_decay, fused=fused)
         super().__init__(params, defaults)
+        if fused:
+            # GradScaler then hands us grad_scale and found_inf instead of unscaling
+            self._step_supports_amp_scaling = True
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -85,14 +92,19 @@ class Adam(torch.optim.Optimizer):
             params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            foreach = _use_foreach(group["foreach"], params, group["lr"])
+            fused = bool(group["fused"])
+            foreach = not fused and _use_foreach(group["foreach"], params, group["lr"])
             beta1, beta2 = group["betas"]
             options = dict(lr=_check_lr(group["lr"], foreach), beta1=beta1,
                            beta2=beta2, eps=group["eps"],
                            weight_decay=group["weight_decay"],
                            amsgrad=group["amsgrad"], maximize=group["maximize"],
                            decoupled_weight_decay=group["decoupled_weight_decay"])
-            if foreach:
+            if fused:
+                _adam_fused(params, grads, states, **options,
+                            grad_scale=getattr(self, "grad_scale", None),
+                            found_inf=getattr(self, "found_inf", None))
+            elif foreach:
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _adam_foreach(*bucket, **options)
             else:
@@ -142,6 +154,21 @@ def _adam_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
     torch._foreach_addcdiv_(params, m, denom, step_sizes)
 
 
+def _adam_fused(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
+                amsgrad, maximize, decoupled_weight_decay, grad_scale, found_inf):
+    """The same update in one pass: torch's fused kernel, per device and dtype."""
+    _check_fused_params(params)
+    torch_adam(params, grads,
+               [state["exp_avg"] for state in states],
+               [state["exp_avg_sq"] for state in states],
+               [state["max_exp_avg_sq"] for state in states] if amsgrad else [],
+               [state["step"] for state in states],  # float32 tensors, += 1 inside
+               fused=True, grad_scale=grad_scale, found_inf=found_inf,
+               amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr,
+               weight_decay=weight_decay, eps=eps, maximize=maximize,
+               decoupled_weight_decay=decoupled_weight_decay)
+
+
 def _use_foreach(foreach, params, lr=None):
     """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
@@ -187,8 +214,7 @@ def _gather(state_of, group):
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p,
                                                    memory_format=torch.preserve_format)
-        elif torch.is_tensor(state["step"]):
-            state["step"] = int(state["step"].item())   # loaded from torch.optim.Adam
+        state["step"] = _step_as(state["step"], p, group["fused"])
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = torch.zeros_like(
                 p, memory_format=torch.preserve_format)
@@ -196,6 +222,37 @@ def _gather(state_of, group):
         grads.append(p.grad)
         states.append(state)
     return params, grads, states
+
+
+def _step_as(step, p, fused):
+    """An int for our loops; for fused, a float32 tensor on p's device (as torch)."""
+    if not fused:
+        return int(step.item()) if torch.is_tensor(step) else step
+    if (torch.is_tensor(step) and step.dtype == torch.float32
+            and step.device == p.device):
+        return step
+    return torch.tensor(float(step), dtype=torch.float32, device=p.device)
+
+
+def _check_fused(fused, foreach):
+    """fused is None, True or False, and never together with foreach=True (as torch)."""
+    if fused not in (None, True, False):
+        raise TypeError(f"fused must be None, True or False, got {fused!r}")
+    if fused and foreach:
+        raise RuntimeError("fused=True and foreach=True cannot be set together")
+
+
+# Device types with fused optimizer kernels in torch 2.13 (CPU and the accelerators).
+_FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
+
+
+def _check_fused_params(params):
+    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
+    for p in params:
+        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+            raise RuntimeError("fused=True needs floating-point parameters on one of "
+                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                               f"{p.device.type}")
 
 
 def _check_lr(lr, foreach):

@@ -13,7 +13,9 @@ As in ``torch.optim.AdamW`` the factor is $1 - \eta\lambda$ (the paper's schedul
 multiplier folded into $\eta$). Same keyword names, defaults, state keys and order of
 operations as ``torch.optim.AdamW`` (the code computes $\sqrt{v_t}/\sqrt{1-\beta_2^t}$,
 never $\hat v_t$, which overflows float16 once $|g| \gtrsim 256$); the tests check both
-paths against torch's in float64, float32, float16 and bfloat16.
+paths against torch's in float64, float32, float16 and bfloat16. ``fused=True`` runs
+torch's single-pass kernel through its public functional API,
+``torch.optim.adamw.adamw(..., fused=True)``: each tensor is read and written once.
 
 Reference: Loshchilov & Hutter (2019), *Decoupled Weight Decay Regularization*, ICLR.
 """
@@ -22,6 +24,7 @@ Reference: Loshchilov & Hutter (2019), *Decoupled Weight Decay Regularization*, 
 import numbers
 
 import torch
+from torch.optim.adamw import adamw as torch_adamw  # torch's functional AdamW (public)
 
 # --8<-- [end:imports]
 
@@ -57,8 +60,9 @@ class AdamW(torch.optim.Optimizer):
 
     Arguments, defaults and state as in torch.optim.AdamW.
 
-    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
-    Not offered (a clear error): fused, capturable, differentiable, sparse gradients,
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more;
+    fused=True runs torch's fused kernel (floating-point tensors on CPU or CUDA).
+    Not offered (a clear error): capturable, differentiable, sparse gradients,
     complex parameters, a tensor lr with foreach (torch rejects that too).
     State per parameter: step, exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (AMSGrad).
     """
@@ -68,11 +72,15 @@ class AdamW(torch.optim.Optimizer):
                  differentiable=False, fused=None):
         _check_args(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                     foreach=foreach)
-        _reject_unoffered(capturable=capturable, differentiable=differentiable,
-                          fused=fused)
+        _reject_unoffered(capturable=capturable, differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize, foreach=foreach)
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        fused=fused)
         super().__init__(params, defaults)
+        if fused:
+            # GradScaler then hands us grad_scale and found_inf instead of unscaling
+            self._step_supports_amp_scaling = True
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -85,13 +93,18 @@ class AdamW(torch.optim.Optimizer):
             params, grads, states = _gather(self.state, group)
             if not params:
                 continue
-            foreach = _use_foreach(group["foreach"], params, group["lr"])
+            fused = bool(group["fused"])
+            foreach = not fused and _use_foreach(group["foreach"], params, group["lr"])
             beta1, beta2 = group["betas"]
             options = dict(lr=_check_lr(group["lr"], foreach), beta1=beta1,
                            beta2=beta2, eps=group["eps"],
                            weight_decay=group["weight_decay"],
                            amsgrad=group["amsgrad"], maximize=group["maximize"])
-            if foreach:
+            if fused:
+                _adamw_fused(params, grads, states, **options,
+                             grad_scale=getattr(self, "grad_scale", None),
+                             found_inf=getattr(self, "found_inf", None))
+            elif foreach:
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _adamw_foreach(*bucket, **options)
             else:
@@ -134,6 +147,20 @@ def _adamw_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay
     torch._foreach_add_(denom, [eps * s_i for s_i in s])
     step_sizes = [-lr * s_i / b1_i for s_i, b1_i in zip(s, b1, strict=True)]
     torch._foreach_addcdiv_(params, m, denom, step_sizes)
+
+
+def _adamw_fused(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
+                 amsgrad, maximize, grad_scale, found_inf):
+    """The same update in one pass: torch's fused kernel, per device and dtype."""
+    _check_fused_params(params)
+    torch_adamw(params, grads,
+                [state["exp_avg"] for state in states],
+                [state["exp_avg_sq"] for state in states],
+                [state["max_exp_avg_sq"] for state in states] if amsgrad else [],
+                [state["step"] for state in states],  # float32 tensors, += 1 inside
+                fused=True, grad_scale=grad_scale, found_inf=found_inf,
+                amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=lr,
+                weight_decay=weight_decay, eps=eps, maximize=maximize)
 
 
 def _use_foreach(foreach, params, lr=None):
@@ -181,8 +208,7 @@ def _gather(state_of, group):
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p,
                                                    memory_format=torch.preserve_format)
-        elif torch.is_tensor(state["step"]):
-            state["step"] = int(state["step"].item())   # loaded from torch.optim.AdamW
+        state["step"] = _step_as(state["step"], p, group["fused"])
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = torch.zeros_like(
                 p, memory_format=torch.preserve_format)
@@ -190,6 +216,37 @@ def _gather(state_of, group):
         grads.append(p.grad)
         states.append(state)
     return params, grads, states
+
+
+def _step_as(step, p, fused):
+    """An int for our loops; for fused, a float32 tensor on p's device (as torch)."""
+    if not fused:
+        return int(step.item()) if torch.is_tensor(step) else step
+    if (torch.is_tensor(step) and step.dtype == torch.float32
+            and step.device == p.device):
+        return step
+    return torch.tensor(float(step), dtype=torch.float32, device=p.device)
+
+
+def _check_fused(fused, foreach):
+    """fused is None, True or False, and never together with foreach=True (as torch)."""
+    if fused not in (None, True, False):
+        raise TypeError(f"fused must be None, True or False, got {fused!r}")
+    if fused and foreach:
+        raise RuntimeError("fused=True and foreach=True cannot be set together")
+
+
+# Device types with fused optimizer kernels in torch 2.13 (CPU and the accelerators).
+_FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
+
+
+def _check_fused_params(params):
+    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
+    for p in params:
+        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+            raise RuntimeError("fused=True needs floating-point parameters on one of "
+                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                               f"{p.device.type}")
 
 
 def _check_lr(lr, foreach):

@@ -9,7 +9,8 @@ $$\theta_t = \theta_{t-1} - \eta\, b_t \qquad\text{or, with Nesterov,}\qquad
 Same keyword names, defaults, state keys and update order as ``torch.optim.SGD`` (whose
 momentum buffer starts at the first gradient and whose learning rate multiplies the
 buffer, not the gradient alone); the tests check both paths against torch's in float64,
-float32, float16 and bfloat16.
+float32, float16 and bfloat16. ``fused=True`` runs torch's single-pass kernel through
+its public functional API, ``torch.optim.sgd.sgd(..., fused=True)``.
 
 Reference: Sutskever, Martens, Dahl & Hinton (2013), *On the importance of
 initialization and momentum in deep learning*, ICML.
@@ -19,6 +20,7 @@ initialization and momentum in deep learning*, ICML.
 import numbers
 
 import torch
+from torch.optim.sgd import sgd as torch_sgd  # torch's functional SGD (public)
 
 # --8<-- [end:imports]
 
@@ -47,8 +49,9 @@ def _sgd_loop(params, grads, states, *, lr, momentum, dampening, weight_decay, n
 class SGD(torch.optim.Optimizer):
     """SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.
 
-    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more.
-    Not offered (a clear error): fused, differentiable, sparse gradients (which
+    foreach=None runs the multi-tensor path on CUDA or for 16 tensors or more;
+    fused=True runs torch's fused kernel (floating-point tensors on CPU or CUDA).
+    Not offered (a clear error): differentiable, sparse gradients (which
     torch.optim.SGD accepts). State per parameter: momentum_buffer (b), when
     momentum > 0.
     """
@@ -58,11 +61,15 @@ class SGD(torch.optim.Optimizer):
                  fused=None):
         _check_args(lr=lr, momentum=momentum, dampening=dampening,
                     weight_decay=weight_decay, nesterov=nesterov)
-        _reject_unoffered(differentiable=differentiable, fused=fused)
+        _reject_unoffered(differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
-                        foreach=foreach)
+                        foreach=foreach, fused=fused)
         super().__init__(params, defaults)
+        if fused:
+            # GradScaler then hands us grad_scale and found_inf instead of unscaling
+            self._step_supports_amp_scaling = True
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -79,7 +86,11 @@ class SGD(torch.optim.Optimizer):
                            dampening=group["dampening"],
                            weight_decay=group["weight_decay"],
                            nesterov=group["nesterov"], maximize=group["maximize"])
-            if _use_foreach(group["foreach"], params):
+            if group["fused"]:
+                _sgd_fused(params, grads, states, **options,
+                           grad_scale=getattr(self, "grad_scale", None),
+                           found_inf=getattr(self, "found_inf", None))
+            elif _use_foreach(group["foreach"], params):
                 for bucket in _split_by_device_and_dtype(params, grads, states):
                     _sgd_foreach(*bucket, **options)
             else:
@@ -123,6 +134,29 @@ def _sgd_foreach(params, grads, states, *, lr, momentum, dampening, weight_decay
     torch._foreach_add_(params, grads, alpha=-lr)
 
 
+def _sgd_fused(params, grads, states, *, lr, momentum, dampening, weight_decay,
+               nesterov, maximize, grad_scale, found_inf):
+    """The same update in one pass: torch's fused kernel, per device and dtype."""
+    _check_fused_params(params)
+    options = dict(fused=True, grad_scale=grad_scale, found_inf=found_inf, lr=lr,
+                   momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                   nesterov=nesterov, maximize=maximize)
+    if momentum == 0:
+        torch_sgd(params, grads, [], **options)
+        return
+    # The kernel starts every buffer (b_1 = g_1) or none: call it once for the tensors
+    # that have a buffer and once for those on their first step.
+    for first in (False, True):
+        idx = [i for i, state in enumerate(states)
+               if (state.get("momentum_buffer") is None) == first]
+        if not idx:
+            continue
+        buffers = [states[i].get("momentum_buffer") for i in idx]
+        torch_sgd([params[i] for i in idx], [grads[i] for i in idx], buffers, **options)
+        for i, b in zip(idx, buffers, strict=True):
+            states[i]["momentum_buffer"] = b            # created by the kernel if new
+
+
 def _use_foreach(foreach, params):
     """Resolve foreach=None: multi-tensor on CUDA, or when there are many tensors."""
     if foreach is not None:
@@ -162,6 +196,27 @@ def _gather(state_of, group):
         grads.append(p.grad)
         states.append(state_of[p])                      # momentum_buffer: on step 1
     return params, grads, states
+
+
+def _check_fused(fused, foreach):
+    """fused is None, True or False, and never together with foreach=True (as torch)."""
+    if fused not in (None, True, False):
+        raise TypeError(f"fused must be None, True or False, got {fused!r}")
+    if fused and foreach:
+        raise RuntimeError("fused=True and foreach=True cannot be set together")
+
+
+# Device types with fused optimizer kernels in torch 2.13 (CPU and the accelerators).
+_FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
+
+
+def _check_fused_params(params):
+    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
+    for p in params:
+        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+            raise RuntimeError("fused=True needs floating-point parameters on one of "
+                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                               f"{p.device.type}")
 
 
 def _check_lr(lr):

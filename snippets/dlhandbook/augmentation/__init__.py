@@ -1,0 +1,1 @@
+"""Data augmentation and test-time augmentation."""

@@ -1,0 +1,1 @@
+"""Ensembles: averaging, bagging, snapshot ensembles."""

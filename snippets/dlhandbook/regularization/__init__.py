@@ -1,0 +1,1 @@
+"""Regularization: dropout, weight penalties, early stopping."""

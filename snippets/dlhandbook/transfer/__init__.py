@@ -1,0 +1,1 @@
+"""Transfer learning: pre-training, linear probes and fine-tuning."""
