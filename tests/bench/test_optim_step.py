@@ -68,7 +68,7 @@ def test_fused_streams_only_what_a_step_must_move_in_one_call(name):
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_loop_and_foreach_stream_more_bytes_and_the_loop_makes_calls_per_tensor(name):
-    """The loop and foreach paths each stream over twice the bytes a step must move; the
+    """The loop and foreach paths each stream over 1.5 times the bytes a step must move; the
     loop's ATen calls grow with the number of tensors, the foreach path's do not, and ours
     streams no more than torch's foreach path."""
     loop = [traffic(name, "ours", "loop", num_tensors=n, numel=4000) for n in (10, 20)]

@@ -82,10 +82,26 @@ def test_bad_arguments_raise_naming_the_argument():
 
 
 def test_cosine_similarity_of_random_directions_concentrates_at_zero():
-    """2000 pairs of independent Gaussian vectors: std of the cosine ~ 1 / sqrt(d)."""
+    """2000 pairs of independent Gaussian vectors: the cosine has mean 0 and variance
+    exactly 1/d. The sample std of sqrt(d) cos has a standard error of about
+    sqrt((kurtosis - 1) / (4 n)) <= 0.016, so 0.06 is more than 3.7 standard errors
+    (failure probability < 3e-4 per dimension); the mean's bound is 4 standard errors."""
     rng = np.random.default_rng(0)
     for d in (10, 100, 1000):
         a, b = rng.standard_normal((2, 2000, d))
         cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
         assert abs(cos.std() * math.sqrt(d) - 1.0) < 0.06, d
         assert abs(cos.mean()) < 4 / math.sqrt(2000 * d)
+
+
+def test_few_directions_of_variation_keep_their_contrast_in_1000_dimensions():
+    """200 points varying along 2 directions, isometrically embedded in R^1000: the same
+    max/min ratio (> 100) and coefficient of variation as in the plane, to 1e-8."""
+    rng = np.random.default_rng(0)
+    Z = uniform_cube(200, 2, seed=0)
+    basis, _ = np.linalg.qr(rng.standard_normal((1000, 2)))   # (1000, 2) orthonormal
+    ratio, cv = distance_spread(Z)
+    ratio_big, cv_big = distance_spread(Z @ basis.T)          # (200, 1000)
+    assert ratio > 100.0
+    assert ratio_big == pytest.approx(ratio, rel=1e-8)
+    assert cv_big == pytest.approx(cv, rel=1e-8)

@@ -84,3 +84,11 @@ def test_bad_arguments_raise_naming_the_argument():
         two_nn_dimension_torch(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="duplicate rows"):
         two_nn_dimension_torch(torch.zeros(4, 3))
+
+
+def test_levina_bickel_with_two_neighbours_is_two_nn():
+    """With m = 2 the only ratio is T_2 / T_1 = r2 / r1: the two estimators coincide."""
+    for k in (1, 3):
+        X = curved_manifold(300, k, 20, freq=2.0, seed=k)
+        assert levina_bickel_dimension(X, n_neighbors=2) == pytest.approx(
+            two_nn_dimension(X), rel=1e-12)

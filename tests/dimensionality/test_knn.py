@@ -50,8 +50,10 @@ def test_bad_arguments_raise_naming_the_argument():
         knn_predict(X, y, X[:, :2], k=1)
     with pytest.raises(ValueError, match="y_train must be integer"):
         knn_predict(X, y.astype(float), X, k=1)
-    with pytest.raises(ValueError, match="n_irrelevant"):
+    with pytest.raises(ValueError, match="n_irrelevant must be >= 0"):
         irrelevant_dims_data(10, -1)
+    with pytest.raises(TypeError, match="n_irrelevant must be an int"):
+        irrelevant_dims_data(10, 2.5)
     with pytest.raises(ValueError, match="n must be positive"):
         irrelevant_dims_data(0, 1)
     Xt, yt = torch.tensor(X), torch.tensor(y)

@@ -32,8 +32,8 @@ def test_ball_fraction_vanishes_and_shell_fraction_tends_to_one():
 
 
 def test_monte_carlo_matches_the_closed_forms_within_six_standard_errors():
-    """Binomial standard error sqrt(p (1-p) / n), n = 200 000; counts of 500 and more, so
-    the normal tail applies: each of the six checks fails with probability < 2e-9."""
+    """Binomial standard error sqrt(p (1-p) / n), n = 200 000; expected counts of about 500
+    and more, so the normal tail applies: each of the six checks fails with probability < 2e-9."""
     n = 200_000
     for d in (2, 5, 10):
         shell_mc, ball_mc = monte_carlo_fractions(d, 0.05, n=n, seed=d)
@@ -62,3 +62,7 @@ def test_bad_arguments_raise_naming_the_argument():
         edge_for_fraction(0.0, 3)
     with pytest.raises(ValueError, match="n must be positive"):
         monte_carlo_fractions(3, 0.1, n=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        monte_carlo_fractions(3, 0.1, n=2.5)
+    with pytest.raises(ValueError, match="eps must be in"):
+        monte_carlo_fractions(3, -0.1)

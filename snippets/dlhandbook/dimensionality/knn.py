@@ -42,9 +42,8 @@ def knn_predict(X_train, y_train, X_test, k=5):
 
 def irrelevant_dims_data(n, n_irrelevant, seed=0):
     """Two uniform coordinates decide y = [x0 + x1 > 1]; n_irrelevant more are noise."""
-    if n_irrelevant < 0:
-        raise ValueError(f"n_irrelevant must be >= 0, got {n_irrelevant}")
     _check_positive_int(n, "n")
+    _check_positive_int(n_irrelevant, "n_irrelevant", allow_zero=True)
     X = np.random.default_rng(seed).random((n, 2 + n_irrelevant))   # all in [0, 1]
     y = (X[:, 0] + X[:, 1] > 1.0).astype(np.int64)
     return X, y
@@ -52,11 +51,12 @@ def irrelevant_dims_data(n, n_irrelevant, seed=0):
 
 
 # --8<-- [start:checks_numpy]
-def _check_positive_int(value, name):
+def _check_positive_int(value, name, allow_zero=False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+    if value < 0 or (value == 0 and not allow_zero):
+        rule = ">= 0" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {rule}, got {value}")
 
 
 def _check_knn_args(X_train, y_train, X_test, k):
@@ -83,8 +83,8 @@ def knn_predict_torch(X_train, y_train, X_test, k=5):
     _check_knn_args_torch(X_train, y_train, X_test, k)
     if X_train.dtype in (torch.float16, torch.bfloat16):    # distances in float32
         X_train, X_test = X_train.float(), X_test.float()
-    D2 = torch.cdist(X_test, X_train)                       # (m, n) distances
-    nearest = D2.topk(k, dim=1, largest=False).indices       # (m, k)
+    D = torch.cdist(X_test, X_train)                        # (m, n) distances
+    nearest = D.topk(k, dim=1, largest=False).indices        # (m, k)
     n_classes = int(y_train.max()) + 1
     votes = torch.nn.functional.one_hot(y_train[nearest], n_classes).sum(dim=1)
     return votes.argmax(dim=1)                      # first maximum: lowest label
