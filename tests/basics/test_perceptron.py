@@ -32,11 +32,29 @@ def test_converges_within_novikoff_bound_on_separable_data(seed):
     assert (np.sign(X @ result.w + result.b) == y).all()
 
 
+def test_weights_are_a_sum_of_mistaken_examples_the_dual_form():
+    """Every update adds y_i (x_i, 1) for one example i, so (w, b) = sum_i alpha_i y_i (x_i, 1)
+    with alpha_i >= 0 the number of mistakes on example i (what the kernel perceptron uses)."""
+    X, y, *_ = _separable(2)
+    result = perceptron_train(X, y)
+    X_aug = np.hstack([X, np.ones((len(X), 1))])
+    signed = y[:, None] * X_aug                                  # (N, d + 1)
+    states = [np.zeros(X_aug.shape[1])] + [np.append(w, b) for w, b in result.history]
+    alpha = np.zeros(len(X))
+    for before, after in zip(states, states[1:], strict=False):
+        match = np.flatnonzero(np.abs(signed - (after - before)).max(axis=1) < 1e-12)
+        assert len(match) >= 1                                   # the step is one example
+        alpha[match[0]] += 1
+    assert alpha.sum() == result.n_updates > 0
+    np.testing.assert_allclose(alpha @ signed, np.append(result.w, result.b), atol=1e-12)
+
+
 def test_learning_rate_only_rescales_the_weights_from_zero():
     X, y, *_ = _separable(0)
     a, b = perceptron_train(X, y, lr=1.0), perceptron_train(X, y, lr=0.01)
     assert a.mistakes == b.mistakes
     np.testing.assert_allclose(b.w, 0.01 * a.w, rtol=1e-12)
+    assert abs(b.b - 0.01 * a.b) <= 1e-12 * max(1.0, abs(a.b))
 
 
 def test_never_stops_on_xor_and_returns_to_zero_after_each_epoch():
@@ -44,20 +62,28 @@ def test_never_stops_on_xor_and_returns_to_zero_after_each_epoch():
     assert not result.converged
     assert len(result.mistakes) == 1000 and min(result.mistakes) >= 1
     # in the given order, each epoch's four updates sum to zero: a cycle of length 4
-    assert result.n_updates == 4000
+    assert result.n_updates == 4000 and result.mistakes == [4] * 1000
+    for w, b in result.history[3::4]:                  # the state after each epoch's 4th
+        np.testing.assert_array_equal(w, [0.0, 0.0])
+        assert b == 0.0
     np.testing.assert_array_equal(result.w, [0.0, 0.0])
     assert result.b == 0.0
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
 def test_on_xor_every_epoch_has_a_mistake_and_the_weights_cycle_in_any_order(order):
+    """Every epoch ends at the same weights, so the run repeats one epoch forever: a cycle
+    through at most 4 integer weight vectors with entries in [-1, 1]."""
     idx = list(order)
     result = perceptron_train(XOR_X[idx], XOR_Y[idx], max_epochs=200)
-    assert min(result.mistakes) >= 1
+    assert min(result.mistakes) >= 1 and result.mistakes[1:] == [4] * 199
+    ends = np.cumsum(result.mistakes) - 1                  # last update of each epoch
+    end_states = {(*result.history[e][0], result.history[e][1]) for e in ends}
+    assert len(end_states) == 1                            # the same state every epoch
     states = {(*w, b) for w, b in result.history}
     assert all(float(v).is_integer() for s in states for v in s)
-    assert len(states) <= 64                   # integer weights that stay bounded
-    assert max(np.abs(s).max() for s in states) <= 4
+    assert len(states) <= 4
+    assert max(np.abs(s).max() for s in states) <= 1
 
 
 def test_on_xor_in_the_figures_order_the_same_four_boundaries_repeat_every_epoch():

@@ -89,6 +89,8 @@ def test_bad_input_raises_naming_the_argument():
         fit_logistic(X, y[:-1])
     with pytest.raises(ValueError, match="F must be 2-D"):
         fit_logistic(X[:, 0], y)
+    with pytest.raises(ValueError, match="F_new must be"):
+        fit_logistic(X, y, steps=1)(radius_feature(X))
     with pytest.raises(ValueError, match="width"):
         train_mlp_classifier(torch.tensor(X), torch.tensor(y), width=0)
     with pytest.raises(ValueError, match="X must be"):

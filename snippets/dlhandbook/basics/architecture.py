@@ -106,7 +106,11 @@ TORCH_HEADS = {"identity": nn.Identity, "sigmoid": nn.Sigmoid,
 
 
 def make_network(sizes, head="identity"):
-    """nn.Sequential: Linear, ReLU, ..., Linear, then the head."""
+    """nn.Sequential: Linear, ReLU, ..., Linear, then the head.
+
+    To train with BCEWithLogitsLoss or CrossEntropyLoss, use head="identity":
+    those losses apply the sigmoid or softmax themselves, to the logits.
+    """
     if len(sizes) < 2 or not all(isinstance(s, int) and s > 0 for s in sizes):
         raise ValueError(f"sizes must be at least two positive ints, got {sizes!r}")
     if head not in TORCH_HEADS:

@@ -80,7 +80,14 @@ def fit_logistic(F, y, lr=0.5, steps=2000):
         g = -y * 0.5 * (1.0 - np.tanh(0.5 * margin))
         w -= lr * Z.T @ g / len(y)
         b -= lr * g.mean()
-    return lambda F_new: np.where(((F_new - mu) / sd) @ w + b > 0, 1.0, -1.0)
+
+    def predict(F_new):
+        F_new = np.asarray(F_new, dtype=float)
+        if F_new.ndim != 2 or F_new.shape[1] != len(w):
+            raise ValueError(f"F_new must be (n, {len(w)}), got shape {F_new.shape}")
+        return np.where(((F_new - mu) / sd) @ w + b > 0, 1.0, -1.0)
+
+    return predict
 
 
 def accuracy(y_hat, y):
