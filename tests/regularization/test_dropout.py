@@ -90,11 +90,14 @@ def test_p_is_the_drop_probability_and_survivors_are_scaled(rng):
     assert np.all(y[mask] == 1.5 / 0.8) and np.all(y[~mask] == 0)
     y_torch = torch.nn.Dropout(p)(torch.full((N,), 1.5, dtype=torch.float64))
     assert abs((y_torch == 0).double().mean().item() - p) < tol
+    assert torch.all(y_torch[y_torch != 0] == 1.5 / 0.8)     # torch's survivors too
     # the 2014 paper's p is the keep probability: its test-time factor is our 1 - p
     assert np.all(dropout_forward(x, p, training=False, inverted=False)[0] == 0.8 * x)
 
 
 def test_training_variance_is_x_squared_p_over_one_minus_p(rng):
+    """N = 2e5, p = 0.3: 1% of the mean is 6.8 standard errors (sd/mean = sqrt(p/(1-p)/N)),
+    2% of the variance about 10 (kurtosis of a scaled Bernoulli): failure < 1e-11."""
     x, p, N = 1.5, 0.3, 200_000
     y, _ = dropout_forward(np.full(N, x), p, rng=rng)
     assert abs(y.mean() - x) < 0.01 * x
@@ -211,6 +214,21 @@ def test_dropped_units_get_exactly_zero_gradient_in_and_out(rng):
     assert torch.all(lin2.weight.grad[:, kept] != 0)
 
 
+def test_variance_of_an_average_of_correlated_models_has_the_floor_rho_sigma2(rng):
+    """B = 25 members with variance 2 and pairwise correlation rho, 10**5 draws: the
+    average's variance is rho s2 + (1 - rho) s2 / B within 3% (over 6 standard errors
+    of a Gaussian sample variance, sqrt(2 / n) = 0.45%)."""
+    B, n, s2 = 25, 100_000, 2.0
+    for rho in (0.0, 0.3, 0.8):
+        shared = rng.standard_normal((n, 1))                  # what all members share
+        own = rng.standard_normal((n, B))                     # what each adds
+        f = np.sqrt(s2) * (np.sqrt(rho) * shared + np.sqrt(1 - rho) * own)   # (n, B)
+        corr = np.corrcoef(f[:, 0], f[:, 1])[0, 1]
+        assert abs(corr - rho) < 6 / np.sqrt(n)
+        expected = rho * s2 + (1 - rho) * s2 / B
+        np.testing.assert_allclose(f.mean(axis=1).var(), expected, rtol=0.03)
+
+
 # --- Q44: MC dropout ------------------------------------------------------------------
 
 
@@ -221,12 +239,28 @@ def test_mc_dropout_mean_approaches_eval_output_and_leaves_other_layers_alone():
     model.eval()
     x = torch.randn(8, 50)
     T = 1000
+    stats = model[1].running_mean.clone(), model[1].running_var.clone()
     mean, std = mc_dropout_predict(model, x, T=T)
     assert not model.training and not model[2].training     # modes restored
+    # BatchNorm stayed in eval during the passes: its running statistics never moved
+    assert not model[1].training
+    assert torch.equal(model[1].running_mean, stats[0])
+    assert torch.equal(model[1].running_var, stats[1])
     # the last layer is linear, so the MC mean estimates the eval output:
     # each of 8 within 6 standard errors (failure probability < 2e-8)
     assert torch.all((mean - model(x)).abs() < 6 * std / T**0.5)
     assert torch.all(std > 0)
+    # called on a model left in train mode: BatchNorm still runs in eval (same statistics,
+    # same mean as from eval mode, since the masks are drawn alike) and train mode comes back
+    model.train()
+    torch.manual_seed(1)
+    mean_eval = mc_dropout_predict(model.eval(), x, T=10)[0]
+    model.train()
+    torch.manual_seed(1)
+    mean_train = mc_dropout_predict(model, x, T=10)[0]
+    assert model.training and model[1].training and model[2].training
+    assert torch.equal(model[1].running_mean, stats[0])
+    torch.testing.assert_close(mean_train, mean_eval, rtol=0, atol=0)
 
 
 # --- Q42: the train-test gap ----------------------------------------------------------
@@ -236,8 +270,10 @@ def test_mc_dropout_mean_approaches_eval_output_and_leaves_other_layers_alone():
 def test_dropout_shrinks_the_train_test_gap_on_noisy_xor():
     """Final eval-mode cross-entropies after 400 full-batch Adam steps, seeds 0-2."""
     for seed in range(3):
-        plain, dropped = train_noisy_xor(0.0, seed)[-1], train_noisy_xor(0.5, seed)[-1]
-        assert plain[2] == 1.0                    # p = 0 fits every noisy label
+        plain_run = train_noisy_xor(0.0, seed)
+        plain, dropped = plain_run[-1], train_noisy_xor(0.5, seed)[-1]
+        assert plain[1] > 2 * plain_run[:, 1].min()   # p = 0: the test loss climbs ...
+        assert plain[2] == 1.0                    # ... while it fits every noisy label
         assert dropped[2] < 1.0
         gap_plain, gap_dropped = plain[1] - plain[0], dropped[1] - dropped[0]
         assert gap_dropped < 0.5 * gap_plain
@@ -272,6 +308,8 @@ def test_bad_arguments_raise_naming_the_argument():
         dropout_torch(torch.ones(4), 0.5, training=None)
     with pytest.raises(ValueError, match="mask"):
         dropout_torch(torch.ones(4), 0.5, mask=torch.ones(4))
+    with pytest.raises(ValueError, match="mask"):
+        dropout_torch(torch.ones(4), 0.5, mask=np.ones(4, dtype=bool))
     with pytest.raises(ValueError, match="n must"):
         enumerate_masks(0, 0.5)
     with pytest.raises(ValueError, match="w and x"):
@@ -293,6 +331,11 @@ def test_relu_unit_training_mean_grows_with_p_above_the_test_time_output():
     for p in np.linspace(0.0, 0.9, 19):
         means.append(_expectation_over_masks(h, float(p), lambda d: max(w @ d, 0.0)))
     means = np.array(means)
+    from dlhandbook.figures.dropout import _relu_gap  # the figure draws these numbers
+
+    ps, drawn, test_time = _relu_gap()
+    np.testing.assert_allclose(drawn, means, rtol=0, atol=1e-12)
+    assert abs(test_time - 0.2) < 1e-12 and len(ps) == len(means)
     assert abs(means[0] - 0.2) < 1e-12                # p = 0: no dropout
     assert np.all(np.diff(means) > 0)                 # grows with p
     assert means[10] > 1.5 * 0.2                      # p = 0.5: 50% above test time

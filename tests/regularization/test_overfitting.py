@@ -186,6 +186,8 @@ def test_rejects_bad_input():
         lipschitz_upper_bound(torch.nn.ReLU())
     with pytest.raises(ValueError, match="c must"):
         rebalance_(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), -1.0)
+    with pytest.raises(TypeError, match="second"):
+        rebalance_(torch.nn.Linear(2, 2), torch.nn.ReLU(), 2.0)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

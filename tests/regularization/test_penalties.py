@@ -308,6 +308,8 @@ def test_rejects_bad_input():
         l2_decay_step(w, w, 0.0, 0.1)
     with pytest.raises(ValueError, match="grad"):
         l1_prox_step(w, np.ones(2), 0.1, 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        l1_subgradient_descent(np.ones((3, 2)), w, 0.1, lr=-0.1)
     with pytest.raises(TypeError, match="w must"):
         l1_penalty(np.array([1, 2]), 0.1)
     with pytest.raises(TypeError, match="lam"):

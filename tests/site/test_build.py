@@ -35,7 +35,8 @@ def _mini_site(tmp_path: Path, page: str) -> Path:
     docs.mkdir()
     (docs / "index.md").write_text(page)
     config.update(docs_dir=str(docs), site_dir=str(tmp_path / "site"), nav=[{"Home": "index.md"}],
-                  hooks=[str(REPO / h) for h in config["hooks"]], extra_css=[], extra_javascript=[])
+                  hooks=[str(REPO / h) for h in config["hooks"]], extra_css=[], extra_javascript=[],
+                  watch=[str(REPO / w) for w in config.get("watch", [])])
     config["theme"]["custom_dir"] = str(REPO / config["theme"]["custom_dir"])
     config["plugins"] = ["search"]
     for ext in config["markdown_extensions"]:

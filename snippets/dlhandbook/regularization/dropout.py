@@ -170,7 +170,8 @@ def dropout_torch(x, p=0.5, training=True, generator=None, mask=None):
         return x                                     # the identity at test time
     if mask is None:
         mask = torch.empty_like(x).bernoulli_(1.0 - p, generator=generator)
-    elif mask.shape != x.shape or mask.dtype != torch.bool:
+    elif (not isinstance(mask, torch.Tensor) or mask.shape != x.shape
+          or mask.dtype != torch.bool):
         raise ValueError(f"mask must be a bool tensor of shape {tuple(x.shape)}")
     scale = mask.to(x.dtype) / (1.0 - p)            # 0 or 1 / (1 - p)
     return x * scale
@@ -190,24 +191,24 @@ class Dropout(torch.nn.Module):
     def extra_repr(self):
         return f"p={self.p}"
 
+
 def mc_dropout_predict(model, x, T=100):
     """Mean and std of T stochastic passes with only the dropout layers on.
 
-    MC dropout (Gal & Ghahramani 2016); other layers (e.g. BatchNorm) stay in eval.
+    MC dropout (Gal & Ghahramani 2016); every other layer (e.g. BatchNorm) runs in
+    eval mode. Restores every module's mode afterwards.
     """
     if not isinstance(T, int) or isinstance(T, bool) or T < 2:
         raise ValueError(f"T must be an int >= 2, got {T!r}")
-    drops = [m for m in model.modules()
-             if isinstance(m, (Dropout, torch.nn.modules.dropout._DropoutNd))]
-    modes = [m.training for m in drops]
-    for m in drops:
-        m.train()
+    modes = {m: m.training for m in model.modules()}
+    for m in modes:                      # dropout layers on, everything else off
+        m.training = isinstance(m, (Dropout, torch.nn.modules.dropout._DropoutNd))
     try:
         with torch.no_grad():
             samples = torch.stack([model(x) for _ in range(T)])  # (T, *out)
     finally:
-        for m, mode in zip(drops, modes, strict=True):
-            m.train(mode)
+        for m, mode in modes.items():
+            m.training = mode
     return samples.mean(dim=0), samples.std(dim=0)
 # --8<-- [end:torch]
 

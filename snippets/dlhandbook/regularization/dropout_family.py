@@ -4,6 +4,8 @@ All three use inverted scaling, so the test-time network is the plain one.
 
 DropConnect (Wan et al. 2013) masks the *weights* of a linear layer,
 $y = x\,(M \odot W)^\top/(1-p) + b$ with $M_{ij} \sim \mathrm{Bernoulli}(1-p)$.
+Here the test-time layer is the plain one, the mean; Wan et al. instead sample the
+pre-activation from a Gaussian with its mean and variance over masks.
 
 Spatial dropout (Tompson et al. 2015; ``torch.nn.Dropout2d``) draws one mask value per
 sample and channel of an $(N, C, H, W)$ input, so a feature map is kept or zeroed whole.

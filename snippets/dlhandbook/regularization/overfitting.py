@@ -140,9 +140,12 @@ def rebalance_(first, second, c):
     With a ReLU between them the network computes exactly the same function,
     since relu(c z) = c relu(z), but its weight norm changes.
     """
-    if not (isinstance(c, (int, float)) and c > 0):
+    if isinstance(c, bool) or not (isinstance(c, (int, float)) and c > 0):
         raise ValueError(f"c must be a number > 0, got {c!r}")
-    _linear_layers(torch.nn.Sequential(first, second))
+    for name, layer in (("first", first), ("second", second)):
+        if not isinstance(layer, torch.nn.Linear):
+            raise TypeError(
+                f"{name} must be a torch.nn.Linear, got {type(layer).__name__}")
     first.weight.mul_(c)
     if first.bias is not None:
         first.bias.mul_(c)

@@ -125,6 +125,8 @@ def lasso_ista(X, y, lam, n_iter=3000, lr=None):
 def l1_subgradient_descent(X, y, lam, lr, n_iter=3000):
     """Plain (sub)gradient descent on the same lasso objective: no prox."""
     X, y = _check_Xy(X, y)
+    if _check_lam("lr", lr) == 0:
+        raise ValueError("lr must be > 0, got 0")
     w = np.zeros(X.shape[1])
     for _ in range(_check_n_iter(n_iter)):
         grad = X.T @ (X @ w - y) / len(y) + l1_subgradient(w, lam)
