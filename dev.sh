@@ -45,7 +45,9 @@ case "${1:-}" in
     test)
         setup
         shift
-        exec "$VENV/bin/python" -m pytest "$@" ;;
+        # One worker per core (pytest-xdist; PYTEST_WORKERS=0 for none). The site tests share one
+        # worker, so the figures are drawn and the site built once (tests/site/conftest.py).
+        exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadgroup "$@" ;;
     *)
         sed -n '2,15p' "$0"; exit 2 ;;
 esac

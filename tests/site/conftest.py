@@ -16,6 +16,17 @@ import pytest
 
 from sitetools import DOCS, run
 
+SITE_TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n`` (``./dev.sh test``), every site test runs in one worker: the figures
+    are drawn and the site is built once, while the other workers run the numerical tests."""
+    for item in items:
+        if item.path.is_relative_to(SITE_TESTS):
+            item.add_marker(pytest.mark.xdist_group("site"))
+
 
 @pytest.fixture(scope="session")
 def generated() -> Path:
