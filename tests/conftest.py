@@ -44,3 +44,18 @@ def _seed():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def pytest_sessionstart(session):
+    """With ``--junitxml``, write torch's version, the devices and the commit into the XML as
+    suite properties: the site's provenance stamps read them (``dlhandbook.site.provenance``).
+    Done here, in the process that writes the XML (under pytest-xdist, the controller), where
+    the ``record_testsuite_property`` fixture, which runs in the workers, would record nothing."""
+    from _pytest.junitxml import xml_key
+
+    xml = session.config.stash.get(xml_key, None)
+    if xml is not None:
+        from dlhandbook.site.provenance import run_properties
+
+        for name, value in run_properties().items():
+            xml.add_global_property(name, value)

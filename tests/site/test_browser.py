@@ -459,3 +459,226 @@ def test_printing_expands_the_follow_up_answers(built_site, server, browser):
         assert figures > 0
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+# ---------------------------------------------------------------- revision tools (issue 13)
+
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from dlhandbook.site import revision  # noqa: E402
+from sitetools import mkdocs_config  # noqa: E402
+
+
+def _answer_pages() -> list[tuple[str, str, str]]:
+    """(site URL from the root, difficulty, part) of every page in the nav's parts, in nav order,
+    read from mkdocs.yml and the pages' front matter (not from the built site)."""
+    from mkdocs.utils.meta import get_data
+
+    out = []
+    for part, uris in revision.parts(mkdocs_config()["nav"]):
+        for uri in uris:
+            _, meta = get_data((REPO / "docs" / uri).read_text(encoding="utf-8"))
+            out.append((uri.removesuffix(".md") + "/", meta.get("difficulty", ""), part))
+    return out
+
+
+VISIBLE_ROWS = ("return [...document.querySelectorAll('.dl-index tr[data-dl-page]')]"
+                ".filter(r => r.getClientRects().length).map(r => r.dataset.dlPage)")
+VISIBLE_PARTS = ("return [...document.querySelectorAll('.dl-index h2')]"
+                 ".filter(h => h.getClientRects().length)"
+                 ".map(h => h.textContent.replace('\\u00b6', '').trim())")
+
+
+def _progress(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, ".dl-review-progress").text
+
+
+def test_cheat_sheet_lists_every_answer_page_with_its_difficulty_and_link(built_site, server, browser):
+    """Every page of every part, in nav order, grouped under its part, with its front matter's
+    difficulty and a working link to it; its math typeset; its answers the pages' own text."""
+    pages = _answer_pages()
+    assert len(pages) >= 63
+    browser.get(f"{server}/cheat-sheet/")
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX)
+    items = browser.execute_script(
+        "return [...document.querySelectorAll('.dl-cheat__item')].map(i => ["
+        "i.querySelector('.dl-cheat__meta a').href, i.querySelector('.dl-difficulty').textContent.trim(),"
+        "i.closest('.dl-cheat') && [...document.querySelectorAll('.dl-cheat h2, .dl-cheat__item')]"
+        ".filter(e => e.tagName === 'H2' && (e.compareDocumentPosition(i) & 4)).pop().textContent"
+        ".replace('\\u00b6', '').trim()])")
+    assert items == [[f"{server}/{url}", level, part] for url, level, part in pages]
+    for href, *_ in items:
+        assert (built_site / urlparse(href).path.strip("/") / "index.html").is_file(), href
+    report = browser.execute_async_script(PAGE_REPORT)
+    assert not report["raw"], report["raw"]
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    # The sheet's answer to Q6 (which links to Q8 and Q12) is the text of Q6's own section.
+    text = ("const h = document.getElementById('answer-in-30-seconds'); const out = [];"
+            "for (let e = h.nextElementSibling; e && e.tagName !== 'H2'; e = e.nextElementSibling)"
+            " out.push(e.textContent); return out.join(' ').replace(/\\s+/g, ' ').trim()")
+    on_sheet = browser.execute_script(
+        "const a = document.querySelector('.dl-cheat__meta a[href$=\"q06-activation-function/\"]');"
+        "const i = a.closest('.dl-cheat__item'); return [...i.children].filter(e => e.tagName === 'P'"
+        " && !e.classList.contains('dl-cheat__meta')).map(e => e.textContent).join(' ')"
+        ".replace(/\\s+/g, ' ').trim()")
+    links = browser.execute_script(
+        "const a = document.querySelector('.dl-cheat__meta a[href$=\"q06-activation-function/\"]');"
+        "return [...a.closest('.dl-cheat__item').querySelectorAll('p:not(.dl-cheat__meta) a')]"
+        ".map(a => a.href)")
+    assert links and all((built_site / urlparse(h).path.strip("/") / "index.html").is_file() for h in links)
+    browser.get(f"{server}/part-2-activations/q06-activation-function/")
+    browser.execute_async_script(WAIT_FOR_MATHJAX)
+    assert on_sheet == browser.execute_script(text)
+
+
+def test_cheat_sheet_prints_on_few_pages(built_site, server, browser):
+    """Two columns of small type and narrow margins in print: every answer on at most 10 pages
+    (Letter; 9 in Chromium 156, where Material's print style alone takes 24)."""
+    import base64
+
+    browser.get(f"{server}/cheat-sheet/")
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX)
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})["data"])
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 0 < pages <= 10, pages
+
+
+def test_cheat_sheet_is_not_cut_off_on_a_phone(built_site, server, phone):
+    phone.get(f"{server}/cheat-sheet/")
+    phone.execute_async_script(WAIT_FOR_MATHJAX)
+    time.sleep(0.5)
+    report = phone.execute_script(PHONE_REPORT)
+    assert report["pageOverflow"] <= 1 and not report["cut"], report
+
+
+def test_home_index_filters_by_difficulty_and_part_with_the_keyboard(built_site, server, browser):
+    pages = _answer_pages()
+    browser.get(f"{server}/")
+    assert browser.execute_script(VISIBLE_ROWS) == [url for url, *_ in pages]
+    hard = browser.find_element(By.CSS_SELECTOR, ".dl-filters button[data-level='hard']")
+    hard.send_keys(Keys.ENTER)
+    assert hard.get_attribute("aria-pressed") == "true"
+    expected = [url for url, level, _ in pages if level == "hard"]
+    assert expected and browser.execute_script(VISIBLE_ROWS) == expected
+    parts = list(dict.fromkeys(part for _, level, part in pages if level == "hard"))
+    assert browser.execute_script(VISIBLE_PARTS) == parts   # parts without a hard question hidden
+    # The part filter: arrow keys on the focused select (Part I is one step down from "All parts").
+    select = browser.find_element(By.CSS_SELECTOR, ".dl-filters select")
+    all_parts = list(dict.fromkeys(part for *_, part in pages))
+    target = all_parts.index("Part VII. Second-order and adaptive optimizers") + 1
+    for _ in range(target):
+        select.send_keys(Keys.ARROW_DOWN)
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script(
+        "return document.querySelector('.dl-filters select').selectedIndex") == target)
+    expected = [url for url, level, part in pages if level == "hard" and part == all_parts[target - 1]]
+    assert len(expected) >= 2 and browser.execute_script(VISIBLE_ROWS) == expected
+    browser.find_element(By.CSS_SELECTOR, ".dl-filters button[data-level='']").send_keys(Keys.SPACE)
+    expected = [url for url, _, part in pages if part == all_parts[target - 1]]
+    assert browser.execute_script(VISIBLE_ROWS) == expected
+    assert browser.execute_script(VISIBLE_PARTS) == [all_parts[target - 1]]
+    assert f"{len(expected)} shown" in _progress(browser)
+
+
+def _instant_click(driver, selector: str, url_part: str) -> None:
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
+    old = driver.find_element(By.CSS_SELECTOR, "article")   # replaced when the new page is in
+    link = driver.find_element(By.CSS_SELECTOR, selector)
+    driver.execute_script("arguments[0].click()", link)
+    WebDriverWait(driver, 20).until(lambda d: url_part in d.current_url)
+    WebDriverWait(driver, 20).until(staleness_of(old))
+    assert driver.execute_script("return window.__sameDocument === true"), "expected instant navigation"
+
+
+def test_review_marks_survive_reload_and_instant_navigation(built_site, server, browser):
+    """Marked on the home index by keyboard, kept over a reload, shown on the answer page after
+    instant navigation, changed there and on the next page, and the index agrees afterwards."""
+    total = len(_answer_pages())
+    adam, adamw = "part-7-adaptive-optimizers/q31-adam/", "part-7-adaptive-optimizers/q32-adamw/"
+    browser.get(f"{server}/")
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    assert _progress(browser) == f"0 of {total} reviewed"
+    box = f".dl-index tr[data-dl-page='{adam}'] .dl-review-box"
+    browser.find_element(By.CSS_SELECTOR, box).send_keys(Keys.SPACE)
+    assert _progress(browser) == f"1 of {total} reviewed"
+    browser.refresh()
+    assert browser.find_element(By.CSS_SELECTOR, box).is_selected()
+    assert _progress(browser) == f"1 of {total} reviewed"
+    # Instant navigation to the answer: its toggle, under the title, says it is reviewed.
+    browser.execute_script("window.__sameDocument = true")
+    _instant_click(browser, f".dl-index a[href$='/{adam}']", "q31-adam")
+    toggle = browser.find_element(By.CSS_SELECTOR, "article > h1 + p .dl-review-toggle")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    toggle.send_keys(Keys.ENTER)   # un-mark Q31 ...
+    assert toggle.get_attribute("aria-pressed") == "false"
+    _instant_click(browser, ".md-footer__link--next", "q32-adamw")
+    toggle = browser.find_element(By.CSS_SELECTOR, "article > h1 + p .dl-review-toggle")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    toggle.send_keys(Keys.ENTER)   # ... and mark Q32 on its page
+    assert toggle.get_attribute("aria-pressed") == "true"
+    _instant_click(browser, "a.md-header__button.md-logo", f"{server}/")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".dl-review-progress"))
+    assert _progress(browser) == f"1 of {total} reviewed"
+    assert not browser.find_element(By.CSS_SELECTOR, box).is_selected()
+    assert browser.find_element(By.CSS_SELECTOR,
+                                f".dl-index tr[data-dl-page='{adamw}'] .dl-review-box").is_selected()
+    browser.refresh()
+    assert _progress(browser) == f"1 of {total} reviewed"
+    browser.execute_script("localStorage.clear()")
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_self_test_reveals_follow_up_answers_one_by_one_by_keyboard(built_site, server, browser):
+    browser.get(f"{server}/part-7-adaptive-optimizers/q31-adam/")
+    state = ("const h = document.getElementById('follow-up-questions'); const out = [];"
+             "for (let e = h.nextElementSibling; e && e.tagName !== 'H2'; e = e.nextElementSibling)"
+             " if (e.tagName === 'DETAILS') out.push(e.open && [...e.children]"
+             ".some(c => c.tagName !== 'SUMMARY' && c.checkVisibility())); return out")
+    blocks = len(browser.execute_script(state))
+    assert blocks >= 2
+    browser.execute_script("document.querySelector('#follow-up-questions ~ details').open = true")
+    toggle = browser.find_element(By.CSS_SELECTOR, ".dl-self-test__toggle")
+    reveal = browser.find_element(By.CSS_SELECTOR, ".dl-self-test__next")
+    assert toggle.get_attribute("aria-pressed") == "false" and not reveal.is_displayed()
+    toggle.send_keys(Keys.ENTER)
+    assert toggle.get_attribute("aria-pressed") == "true"
+    assert browser.execute_script(state) == [False] * blocks   # every answer collapsed
+    assert reveal.is_displayed()
+    for k in range(1, blocks + 1):
+        reveal.send_keys(Keys.ENTER)
+        expected = [True] * k + [False] * (blocks - k)   # the first k revealed, in order
+        WebDriverWait(browser, 5).until(lambda d, expected=expected: d.execute_script(state) == expected)
+        status = browser.find_element(By.CSS_SELECTOR, ".dl-self-test__status").text
+        assert status == f"{k} of {blocks} answers revealed", status
+    assert not reveal.is_enabled()
+    # The last answer revealed, focus moves to it, and the focus is visible.
+    focus = browser.execute_script(
+        "const a = document.activeElement; return [a.tagName, a.matches(':focus-visible'),"
+        "getComputedStyle(a).outlineStyle, parseFloat(getComputedStyle(a).outlineWidth)]")
+    assert focus[0] == "SUMMARY" and focus[1] and focus[2] != "none" and focus[3] > 0, focus
+    toggle.send_keys(Keys.ENTER)   # end the self-test: answers collapsed again, no reveal button
+    assert toggle.get_attribute("aria-pressed") == "false" and not reveal.is_displayed()
+    assert browser.execute_script(state) == [False] * blocks
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_cheat_sheet_filters_by_difficulty_and_hides_reviewed_answers(built_site, server, browser):
+    pages = _answer_pages()
+    shown = ("return [...document.querySelectorAll('.dl-cheat__item')].filter(i => i.getClientRects().length)"
+             ".map(i => i.querySelector('.dl-cheat__meta a').href)")
+    browser.get(f"{server}/")
+    browser.execute_script("localStorage.clear()")
+    browser.find_element(
+        By.CSS_SELECTOR, ".dl-index tr[data-dl-page='part-7-adaptive-optimizers/q31-adam/'] .dl-review-box"
+    ).send_keys(Keys.SPACE)
+    browser.get(f"{server}/cheat-sheet/")
+    browser.find_element(By.CSS_SELECTOR, ".dl-filters button[data-level='hard']").send_keys(Keys.ENTER)
+    hard = [f"{server}/{url}" for url, level, _ in pages if level == "hard"]
+    assert hard and browser.execute_script(shown) == hard
+    browser.find_element(By.CSS_SELECTOR, ".dl-filters button[data-level='']").send_keys(Keys.ENTER)
+    browser.find_element(By.CSS_SELECTOR, ".dl-filters__unreviewed").send_keys(Keys.SPACE)
+    rest = [f"{server}/{url}" for url, *_ in pages if url != "part-7-adaptive-optimizers/q31-adam/"]
+    assert browser.execute_script(shown) == rest
+    assert _progress(browser) == f"{len(rest)} of {len(pages)} answers shown"
+    browser.execute_script("localStorage.clear()")

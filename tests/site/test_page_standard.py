@@ -26,7 +26,7 @@ def test_all_fifty_questions_have_a_page_in_the_nav():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.uri)
 def test_state_is_declared_and_honest(page):
-    if page.uri in {"index.md", "about.md", "figures.md", "contributing.md"}:
+    if page.uri in {"index.md", "about.md", "figures.md", "contributing.md", "cheat-sheet.md"}:
         return
     assert page.meta.get("state") in {"complete", "todo"}, "front matter needs state: complete|todo"
     if not page.complete:

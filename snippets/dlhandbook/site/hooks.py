@@ -6,7 +6,9 @@
 * Turn ``[claim](test:tests/path/test_x.py::test_name)`` links into links to that test's source
   line, and fail the build when the test does not exist.
 * Render a difficulty tag under each answer's title from its ``difficulty`` front matter.
-* Fill the home page's question index and the figure gallery from the pages themselves.
+* Fill the home page's question index and the figure gallery from the pages themselves, and the
+  cheat sheet from their 30-second answers (``revision.py``, which also tags the index's rows for
+  its difficulty and part filters and review marks).
 * Mark unwritten pages wherever a reader meets them: in the sidebar and the prev/next links (their
   titles), in links from other pages, and give each one links to the written answers nearest it.
 * Tune search for answers: code blocks and the difficulty tag are not indexed, and a page's
@@ -31,6 +33,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils.meta import get_data
+
+import dlhandbook.site.provenance as provenance  # the stamp of what the tests proved
+from dlhandbook.site import revision  # the cheat sheet and the index's filter data
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 log = logging.getLogger("mkdocs.hooks.dlhandbook")
@@ -95,7 +100,7 @@ def on_files(files, config):
 
 _DIRTY = False
 SNIPPET_INCLUDE = re.compile(r"""^[ \t]*--8<--[ \t]+["'](?P<path>[^"':]+)(?::[\w-]+)?["']""", re.MULTILINE)
-AGGREGATES = ("index.md", "figures.md")   # pages built from every other page
+AGGREGATES = ("index.md", "figures.md", "cheat-sheet.md")   # pages built from every other page
 
 
 def _not_the_dirty_warning(record: logging.LogRecord) -> bool:
@@ -272,8 +277,13 @@ def _commit() -> str:
 
 def on_page_markdown(markdown, page, config, files):
     uri = page.file.src_uri
+    if revision.CHEAT_SHEET_MARKER in markdown:   # first, so that its answers' links are resolved too
+        sheet = revision.cheat_sheet(config["nav"], Path(config["docs_dir"]), uri)
+        markdown = markdown.replace(revision.CHEAT_SHEET_MARKER, sheet)
+    stamp = provenance.stamp_markdown(markdown, uri, page.meta, _commit(), config["extra"]["repository"])
     markdown = link_tests(markdown, config["extra"]["repository"], uri, _commit())
     markdown = _difficulty_tag(markdown, page.meta, uri)
+    markdown = provenance.insert_stamp(markdown, stamp)
     docs_dir = Path(config["docs_dir"])
     if QUESTION_INDEX_MARKER not in markdown:
         markdown = mark_unwritten_links(markdown, uri, _STATES)
@@ -396,6 +406,11 @@ def on_page_content(html, page, config, files):
         return (f'<a class="dl-figure-link" href="{match["src"]}" title="Open the figure full size">'
                 f"<img {attrs}></a>")
 
+    if 'class="dl-index"' in html:   # the home index: rows carry difficulty and part for filters
+        urls = {f.src_uri: f.url for f in files.documentation_pages()}
+        rows = revision.index_rows(config["nav"], Path(config["docs_dir"]), urls)
+        html = revision.annotate_index(html, page.url, rows)
+    html = provenance.notebook_page(html, page.file.src_uri, config["extra"]["repository"])
     return FIGURE_IMG.sub(figure, html)
 
 
