@@ -112,3 +112,17 @@ def test_figures_page_lists_every_figure_once(built_site, generated):
     names = [p.name[:-4] for p in (generated / "figures").glob("*.svg") if not p.name.endswith(".dark.svg")]
     for name in names:
         assert html.count(f"<code>{name}</code>") == 1, name
+
+
+def test_code_set_aside_from_search_comes_back_byte_identical():
+    """The hooks hide excluded code from the search plugin's parser and put it back in the page."""
+    import dlhandbook.site.hooks as hooks
+
+    html = ('<p>x</p><div class="language-python highlight" data-search-exclude><span class="filename">'
+            'a.py</span><pre><span></span><code><span class="n">x</span> = 1\n</code></pre></div>'
+            '<div class="language-text highlight" data-search-exclude><pre><code>&lt;!--dl-code:0--&gt;'
+            '</code></pre></div><pre><code>kept</code></pre>')
+    hidden = hooks._set_code_aside(html, "page.md")
+    assert "<span class=\"n\">" not in hidden and "kept" in hidden and hidden.count("<!--dl-code:") == 2
+    assert hooks._put_code_back(f"<html>{hidden}</html>", "page.md") == f"<html>{html}</html>"
+    assert hooks._put_code_back("<html>no code</html>", "other.md") == "<html>no code</html>"

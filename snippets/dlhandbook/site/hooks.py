@@ -152,10 +152,18 @@ def _test_line(path: str, name: str) -> int | None:
     file = REPO_ROOT / path
     if not file.is_file():
         return None
-    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return node.lineno
-    return None
+    return _test_lines(file, file.stat().st_mtime_ns).get(name)
+
+
+@cache
+def _test_lines(file: Path, mtime_ns: int) -> dict[str, int]:
+    """Each test function's line in a test file, parsed once per build (or per save, in serve)."""
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    lines: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            lines.setdefault(node.name, node.lineno)
+    return lines
 
 
 def build_commit(repo_root: Path = REPO_ROOT) -> str:
@@ -411,10 +419,34 @@ def on_page_content(html, page, config, files):
         rows = revision.index_rows(config["nav"], Path(config["docs_dir"]), urls)
         html = revision.annotate_index(html, page.url, rows)
     html = provenance.notebook_page(html, page.file.src_uri, config["extra"]["repository"])
-    return FIGURE_IMG.sub(figure, html)
+    return _set_code_aside(FIGURE_IMG.sub(figure, html), page.file.src_uri)
+
+
+# Highlighted code is most of a page's HTML (a span per token), and search, which skips it anyway,
+# spent half the build parsing it. Between on_page_content and on_post_page each excluded code
+# block waits here, replaced by a comment; the page written is byte-identical.
+_CODE_ASIDE: dict[str, list[str]] = {}
+EXCLUDED_CODE = re.compile(r'(<div class="language-[\w-]+ highlight" data-search-exclude>)(.*?</pre>)', re.S)
+CODE_PLACEHOLDER = re.compile(r"<!--dl-code:(\d+)-->")
+
+
+def _set_code_aside(html: str, uri: str) -> str:
+    blocks = _CODE_ASIDE[uri] = []
+
+    def aside(m: re.Match) -> str:
+        blocks.append(m[2])
+        return f"{m[1]}<!--dl-code:{len(blocks) - 1}-->"
+
+    return EXCLUDED_CODE.sub(aside, html)
+
+
+def _put_code_back(output: str, uri: str) -> str:
+    blocks = _CODE_ASIDE.pop(uri, [])
+    return CODE_PLACEHOLDER.sub(lambda m: blocks[int(m[1])], output) if blocks else output
 
 
 def on_post_page(output, page, config):
+    output = _put_code_back(output, page.file.src_uri)
     if page.file.src_uri.endswith(".ipynb"):
         output = NOTEBOOK_SCRIPTS.sub("", output)
     return output
