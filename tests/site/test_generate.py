@@ -156,3 +156,16 @@ def test_registered_names_are_read_from_the_source(tmp_path):
         def b(): ...
     '''))
     assert generate.registered_names(generate.Job("module", "m", src)) == ["one-fig", "a-table"]
+
+
+def test_jobs_are_ordered_by_their_last_run_else_by_their_size(tmp_path, monkeypatch):
+    small, big = tmp_path / "small.py", tmp_path / "big.py"
+    small.write_text("x = 1\n")
+    big.write_text("x = 1\n" * 2000)
+    a, b = generate.Job("module", "small", small), generate.Job("module", "big", big)
+    monkeypatch.setattr(generate, "DEFAULT_OUT", tmp_path / "none")
+    assert generate.expected_seconds(b, {}) > generate.expected_seconds(a, {})
+    assert generate.expected_seconds(a, {a.id: {"seconds": 99.0}}) == 99.0
+    (tmp_path / "none").mkdir()
+    (tmp_path / "none" / generate.MANIFEST).write_text(json.dumps({b.id: {"seconds": 0.5}}))
+    assert generate.expected_seconds(b, {}) == 0.5

@@ -251,6 +251,16 @@ def _fresh(entry: dict | None, want: str, out_dir: Path) -> bool:
                for rel, digest in entry["outputs"].items())
 
 
+def expected_seconds(job: Job, manifest: dict) -> float:
+    """How long ``job`` should take: its last run here, else its last run in ``docs/generated``
+    (a fresh output folder, as in the tests), else a guess from its source's size (a clone's
+    first build), about a second per kilobyte."""
+    for entries in (manifest, _read_manifest(DEFAULT_OUT)):
+        if "seconds" in entries.get(job.id, {}):
+            return float(entries[job.id]["seconds"])
+    return job.source.stat().st_size / 1000
+
+
 def _check_jobs(value: int | None) -> int:
     if value is None:
         return max(1, os.cpu_count() or 1)
@@ -277,8 +287,8 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     keys = {j.id: key(j) for j in todo}
     stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
     fresh = [j for j in todo if j not in stale]
-    # Slowest first (by the last run; never-run jobs count as slow), so workers finish together.
-    stale.sort(key=lambda j: -manifest.get(j.id, {}).get("seconds", 1e9))
+    # Slowest first, so that the workers finish together.
+    stale.sort(key=lambda j: -expected_seconds(j, manifest))
     errors: list[str] = []
     if stale:
         for job in stale:
