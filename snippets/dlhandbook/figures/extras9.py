@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, wraps
+from functools import cache
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,21 +16,6 @@ from dlhandbook.regularization.early_stopping import (
     gd_filter,
     ridge_filter,
 )
-
-
-def _one_thread(fn):
-    """Run a small experiment on one thread (tiny tensors: threads only add overhead)."""
-
-    @wraps(fn)
-    def run(*args, **kwargs):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    return run
 
 
 def _regression_split(seed=0, n=40, d=40, n_val=200, noise=1.0):
@@ -49,7 +34,6 @@ def _mse(out, target):
 
 
 @cache
-@_one_thread
 def _early_stopping_run(patience: int, max_epochs: int):
     train, val = _regression_split()
     model = torch.nn.Linear(40, 1, bias=False, dtype=torch.float64)
@@ -137,7 +121,6 @@ def _batched_mlp_fit(X, y, sample_weights, hidden=32, steps=400, lr=1e-2, seed=0
 
 
 @cache
-@_one_thread
 def _ensemble_curves():
     from dlhandbook.ensembles.averaging import ambiguity_decomposition, bootstrap_indices
     from dlhandbook.ensembles.snapshot import fit_snapshots
@@ -254,7 +237,6 @@ STRATEGIES = ("scratch", "linear_probe", "fine_tune")
 
 
 @cache
-@_one_thread
 def _transfer_accuracies():
     """Test accuracy (strategy -> (len(N_LABELS), len(TRANSFER_SEEDS))) on the synthetic task."""
     import copy
