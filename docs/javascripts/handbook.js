@@ -102,13 +102,9 @@ function element(tag, attrs = {}, text = "") {
 }
 
 // The home index: filter by difficulty and part, a review box on every row, a progress count.
-function setUpIndex() {
-  const index = document.querySelector(".dl-index");
-  if (!index || index.dataset.dlReady) return;
-  index.dataset.dlReady = "true";
-  const rows = [...index.querySelectorAll("tr[data-dl-page]")];
-  if (!rows.length) return;
-  const bar = element("div", { class: "dl-filters", role: "search", "aria-label": "Filter the questions" });
+// The difficulty filter of the home index and the cheat sheet: one pressed button at a time;
+// the pressed one's data-level ("" for all) is the choice, and onChange runs after each press.
+function difficultyButtons(onChange) {
   const levels = element("div", { class: "dl-filters__levels", role: "group", "aria-label": "Difficulty" });
   levels.append(element("span", { class: "dl-filters__label", "aria-hidden": "true" }, "Difficulty"));
   for (const [value, label] of [["", "All"], ["easy", "Easy"], ["medium", "Medium"], ["hard", "Hard"]]) {
@@ -116,10 +112,21 @@ function setUpIndex() {
                                         "aria-pressed": String(value === "") }, label);
     button.addEventListener("click", () => {
       levels.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-      update();
+      onChange();
     });
     levels.append(button);
   }
+  return levels;
+}
+
+function setUpIndex() {
+  const index = document.querySelector(".dl-index");
+  if (!index || index.dataset.dlReady) return;
+  index.dataset.dlReady = "true";
+  const rows = [...index.querySelectorAll("tr[data-dl-page]")];
+  if (!rows.length) return;
+  const bar = element("div", { class: "dl-filters", role: "search", "aria-label": "Filter the questions" });
+  const levels = difficultyButtons(() => update());
   const partLabel = element("label", { class: "dl-filters__part" }, "Part ");
   const part = element("select", { class: "dl-filters__select" });
   part.append(element("option", { value: "" }, "All parts"));
@@ -244,17 +251,7 @@ function setUpCheatSheet() {
   const items = [...sheet.querySelectorAll(".dl-cheat__item")];
   const keyOf = (item) => pageKey(item.querySelector(".dl-cheat__meta a").href);
   const bar = element("div", { class: "dl-filters", role: "search", "aria-label": "Filter the answers" });
-  const levels = element("div", { class: "dl-filters__levels", role: "group", "aria-label": "Difficulty" });
-  levels.append(element("span", { class: "dl-filters__label", "aria-hidden": "true" }, "Difficulty"));
-  for (const [value, label] of [["", "All"], ["easy", "Easy"], ["medium", "Medium"], ["hard", "Hard"]]) {
-    const button = element("button", { type: "button", class: "dl-button", "data-level": value,
-                                        "aria-pressed": String(value === "") }, label);
-    button.addEventListener("click", () => {
-      levels.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-      update();
-    });
-    levels.append(button);
-  }
+  const levels = difficultyButtons(() => update());
   const todoLabel = element("label", { class: "dl-filters__todo" });
   const todo = element("input", { type: "checkbox", class: "dl-filters__unreviewed" });
   todo.addEventListener("change", update);
