@@ -62,6 +62,20 @@ window.addEventListener("afterprint", () => {
   closedForPrint = [];
 });
 
+// The whole handbook on one page (print_page/, marked data-dl-print by
+// snippets/dlhandbook/site/print_view.py) is a book to print: always in the light scheme, whatever
+// the reader chose for the site (its figures are the light variants only, and Material sets the
+// scheme again when its palette starts, so hold it there). The toggle is hidden in extra.css.
+if (document.body.hasAttribute("data-dl-print")) {
+  const light = () => {
+    if (document.body.getAttribute("data-md-color-scheme") !== "default") {
+      document.body.setAttribute("data-md-color-scheme", "default");
+    }
+  };
+  light();
+  new MutationObserver(light).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+}
+
 // ---------------------------------------------------------------- revision tools
 // Review marks live in localStorage through Material's __md_get/__md_set, which prefix the key
 // with this site's path (__md_scope), so two handbooks on one host keep separate marks. A page is

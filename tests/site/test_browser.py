@@ -153,8 +153,9 @@ def browser(tmp_path_factory):
 
 
 def _pages(site):
+    # The print view (every page on one, print_page/) has its own test, which reads it the same way.
     return sorted(p.parent.relative_to(site).as_posix() for p in site.rglob("index.html")
-                  if "assets" not in p.parts and "search" not in p.parts)
+                  if "assets" not in p.parts and "search" not in p.parts and p.parent.name != "print_page")
 
 
 def _requests(driver) -> list[str]:
@@ -682,3 +683,123 @@ def test_cheat_sheet_filters_by_difficulty_and_hides_reviewed_answers(built_site
     assert browser.execute_script(shown) == rest
     assert _progress(browser) == f"{len(rest)} of {len(pages)} answers shown"
     browser.execute_script("localStorage.clear()")
+
+
+# ---------------------------------------------------------------- the print view (issue 13)
+
+from fnmatch import fnmatch  # noqa: E402
+
+from sitetools import nav_uris  # noqa: E402
+
+PRINT_PAGE = "print_page/"
+# On the print page, with print media emulated: every follow-up open and shown, figures (light
+# variants only) displayed and loaded, no navigation chrome.
+PRINT_REPORT = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const shown = (el) => el.checkVisibility();
+  const figures = () => [...document.querySelectorAll('#print-site-page img')]
+    .filter(img => img.getAttribute('src').includes('generated/figures/'));
+  for (let t = 0; t < 200 && figures().some(img => !img.complete); t++) {
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+  const details = [...document.querySelectorAll('#print-site-page details')];
+  const chrome = ['.md-header', '.md-sidebar--primary', '.md-sidebar--secondary', '.md-footer', '.md-tabs',
+                  '.md-search', '.dl-filters', '.dl-review-toggle', '.dl-self-test', '.md-top'];
+  done({
+    details: details.length,
+    closed: details.filter(d => !d.open || [...d.children].some(c => c.tagName !== 'SUMMARY' && !shown(c)))
+      .map(d => d.querySelector('summary').textContent),
+    light: figures().filter(img => !img.src.includes('.dark.svg')).length,
+    dark: figures().filter(img => img.src.includes('.dark.svg') && shown(img)).map(img => img.src),
+    hidden: figures().filter(img => !img.src.includes('.dark.svg') && !shown(img)).map(img => img.src),
+    broken: figures().filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src),
+    chrome: chrome.filter(sel => [...document.querySelectorAll(sel)].some(shown)),
+    present: chrome.filter(sel => document.querySelector(sel)).length,
+    scheme: document.body.dataset.mdColorScheme,
+  });
+})();
+"""
+
+
+def _print_page_titles() -> list[str]:
+    """The H1 of every nav page the print view includes (those its ``exclude`` leaves), in order."""
+    from mkdocs.utils.meta import get_data
+
+    plugin = next(p["print-site"] for p in mkdocs_config()["plugins"]
+                  if isinstance(p, dict) and "print-site" in p)
+    titles = []
+    for uri in nav_uris():
+        if any(fnmatch(uri, pattern) for pattern in plugin.get("exclude", [])):
+            continue
+        body, _ = get_data((REPO / "docs" / uri).read_text(encoding="utf-8"))
+        titles.append(next(line[2:].strip() for line in body.splitlines() if line.startswith("# ")))
+    return titles
+
+
+def test_print_view_is_the_whole_handbook_in_light_figures_with_follow_ups_open(built_site, server, browser):
+    """/print_page/ in one load, with the site set to the dark scheme: every nav page's H1 in nav
+    order, math typeset, no raw TeX or Markdown, code with copy buttons; printed (emulated), every
+    follow-up open, only light figures shown and all loaded, the dark ones never fetched, no
+    navigation chrome; no console error, nothing remote."""
+    titles = _print_page_titles()
+    assert len(titles) >= 60 and titles[0] == "Deep Learning Interview Handbook"
+    browser.get(f"{server}/404.html")   # a light page of the site, to choose the dark scheme on
+    browser.execute_script("__md_set('__palette', {index: 1, color: {media: '(prefers-color-scheme: dark)',"
+                           " scheme: 'slate', primary: 'indigo', accent: 'indigo'}})")
+    browser.get_log("browser"), browser.get_log("performance")   # start clean
+    _settle()
+    SERVED.clear()
+    # The whole handbook is one long page: 30 s to load and as long to read through on a busy 2-core CPU.
+    browser.set_page_load_timeout(240)
+    browser.set_script_timeout(240)
+    try:
+        browser.get(f"{server}/{PRINT_PAGE}")
+        assert browser.execute_async_script(WAIT_FOR_MATHJAX), "MathJax did not typeset the print page"
+        page = browser.execute_async_script(PAGE_REPORT)   # as test_every_page_renders_offline reads pages
+    finally:
+        browser.set_page_load_timeout(60)
+        browser.set_script_timeout(60)
+    assert not page["raw"] and not page["images"] and page["blocks"] > 100 and not page["withoutCopy"], page
+    on_page = browser.execute_script(
+        "return [...document.querySelectorAll('#print-site-page section.print-page:not(.md-section) > h1')]"
+        ".map(h => h.textContent.replace('\\u00b6', '').trim())")
+    assert on_page == titles
+    raw = browser.execute_script(
+        "return [...document.querySelectorAll('#print-site-page .arithmatex')]"
+        ".filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))")
+    assert not raw, raw[:5]
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        report = browser.execute_async_script(PRINT_REPORT)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.execute_script("localStorage.clear()")
+    _settle()
+    assert report["scheme"] == "default", "the print view is not in the light scheme"
+    assert report["details"] >= 2 * len(titles) and not report["closed"], report["closed"][:5]
+    assert report["light"] >= 50 and not report["dark"] and not report["hidden"], report
+    assert not report["broken"], report["broken"][:5]
+    assert report["present"] >= 4 and not report["chrome"], report["chrome"]
+    fetched_dark = [path for path, _ in SERVED if path.endswith(".dark.svg")]
+    assert not fetched_dark, fetched_dark[:5]
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    remote = [u for u in _requests(browser)
+              if urlparse(u).scheme in {"http", "https"} and urlparse(u).hostname not in LOOPBACK]
+    assert not remote, remote
+
+
+def test_print_view_is_linked_from_the_home_page_and_not_searched(built_site):
+    """The home page links the print view; its one long page is not in the search index (every
+    query would match it); its HTML has no dark figure to fetch, no "Full file" block, no code left
+    aside, and every collapsible block open."""
+    import re
+
+    html = _page_html(built_site, PRINT_PAGE)
+    assert "data-dl-print" in html and "<pre" in html
+    assert not re.search(r'<img[^>]*\.dark\.svg', html) and "<summary>Full file:" not in html
+    assert "dl-print-code:" not in html and not re.search(r"<details(?![^>]*\bopen\b)[\s>]", html)
+    assert f'href="{PRINT_PAGE}"' in _page_html(built_site, ".")
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not [d["location"] for d in index["docs"] if d["location"].startswith(PRINT_PAGE)]
