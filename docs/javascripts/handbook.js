@@ -5,7 +5,7 @@
 // Every element with a class is ignored unless it is one of the process classes; elements
 // without a class inherit from their parent, so text inside a notebook cell is typeset while
 // a "$" anywhere else on the site is left alone.
-const MATHJAX_SRC = new URL("../assets/mathjax/startup.js", document.currentScript.src).href;
+const MATHJAX_SRC = new URL("../generated/mathjax/startup.js", document.currentScript.src).href;
 const MATH = ".arithmatex, .jp-RenderedMarkdown";
 
 window.MathJax = {

@@ -195,7 +195,7 @@ def test_every_page_renders_offline(built_site, server, browser):
         report = browser.execute_async_script(PAGE_REPORT)   # reads the page to its end
         _settle()
         weights[page] = (*at_load, sum(n for _, n in SERVED),
-                         any("/assets/mathjax/" in path for path, _ in SERVED))
+                         any("/generated/mathjax/" in path for path, _ in SERVED))
         errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         remote = [u for u in _requests(browser)
                   if urlparse(u).scheme in {"http", "https"} and urlparse(u).hostname not in LOOPBACK]

@@ -19,7 +19,7 @@ def test_strict_build_renders_every_nav_page(built_site):
         html = built_site / ("index.html" if stem == "index" else f"{stem}/index.html")
         assert html.is_file(), f"{uri} was not rendered"
     for part in ("startup.js", "input/tex.js", "output/chtml.js", "output/chtml/fonts/tex.js"):
-        assert (built_site / "assets" / "mathjax" / part).is_file(), part
+        assert (built_site / "generated" / "mathjax" / part).is_file(), part
 
 
 def test_home_page_counts_answered_questions(built_site):
@@ -80,7 +80,7 @@ def test_the_same_mini_site_builds_when_references_are_good(tmp_path):
 
 
 def test_test_links_fall_back_to_main_outside_a_git_checkout(tmp_path):
-    from dlhandbook.site.hooks import build_commit, link_tests
+    from dlhandbook.site.mdext import build_commit, link_tests
 
     assert build_commit(tmp_path) == "main"
     claim = "- claim [test](test:tests/activations/test_sigmoid.py::test_saturates_for_large_inputs)"

@@ -199,6 +199,38 @@ def test_build_rejects_three_panels_side_by_side(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("three-wide*"))
 
 
+def _numbered_marker_ids(svg: str) -> str:
+    """The SVG with matplotlib's marker ids (a hash of the marker's style, colour included)
+    renumbered in order of appearance."""
+    ids: dict[str, str] = {}
+    return re.sub(r"\bm[0-9a-f]{10}\b", lambda m: ids.setdefault(m[0], f"m{len(ids)}"), svg)
+
+
+@pytest.mark.parametrize("name", ["backprop-computational-graph", "gradients-remedies",
+                                  "losses-margin"])
+def test_the_dark_svg_is_the_light_one_recoloured(name, tmp_path):
+    """Drawing a figure in the dark theme gives the bytes that recolouring its light SVG gives
+    (up to marker ids), for figures that use the theme's text colour, mathtext, a grid and
+    legends; and no light-theme colour is left in the dark file."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from dlhandbook import figures
+    from dlhandbook.figures.style import RECOLOR, theme
+
+    light, dark = figures.build(name, tmp_path)
+    with theme("dark"):
+        fig = figures.FIGURES[name]()
+        drawn = io.StringIO()
+        fig.savefig(drawn, format="svg", metadata={"Date": None, "Creator": None})
+        plt.close(fig)
+    recoloured = dark.read_text(encoding="utf-8")
+    assert _numbered_marker_ids(recoloured) == _numbered_marker_ids(drawn.getvalue())
+    assert recoloured != light.read_text(encoding="utf-8")
+    assert not any(colour in recoloured for colour in RECOLOR)
+
+
 def _luminance(hex_color: str) -> float:
     """WCAG 2 relative luminance of an sRGB colour."""
     channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]

@@ -20,9 +20,9 @@ import pytest
 import torch
 from _pytest.junitxml import LogXML, xml_key
 from mkdocs.utils import yaml_load
+from mkdocs.utils.meta import get_data
 
-import dlhandbook.site.hooks as hooks
-from dlhandbook.site import provenance
+from dlhandbook.site import mdext, provenance
 from dlhandbook.site.provenance import (
     ENV_VAR,
     ProvenanceError,
@@ -114,7 +114,7 @@ def test_the_suite_conftest_records_torch_devices_and_commit(tmp_path):
     run = parse_junit(out.read_text(), source=str(out))
     assert run.properties["torch"] == torch.__version__
     assert run.properties["devices"] == ("cpu,cuda" if torch.cuda.is_available() else "cpu")
-    assert run.properties.get("commit", "main") == hooks.build_commit()
+    assert run.properties.get("commit", "main") == mdext.build_commit()
     # Without --junitxml the hook does nothing.
     suite_conftest.pytest_sessionstart(SimpleNamespace(config=SimpleNamespace(stash=pytest.Stash())))
 
@@ -228,27 +228,23 @@ def test_a_bad_results_path_is_a_clear_error(tmp_path):
 
 
 def _render(uri: str, monkeypatch, results: str | None) -> str:
-    """A page through the hooks' Markdown and HTML steps, as the build renders it."""
-    text = (ROOT / "docs" / uri).read_text(encoding="utf-8")
-    body, meta = hooks.get_data(text)
+    """A page through the handbook's Markdown extension, as either builder renders it."""
+    body, _ = get_data((ROOT / "docs" / uri).read_text(encoding="utf-8"))
     if results is None:
         monkeypatch.delenv(ENV_VAR, raising=False)
     else:
         monkeypatch.setenv(ENV_VAR, results)
-    page = SimpleNamespace(file=SimpleNamespace(src_uri=uri), meta=meta, url=uri)
-    config = {"extra": {"repository": REPO}, "docs_dir": str(ROOT / "docs"), "nav": []}
-    out = hooks.on_page_markdown(body, page, config, None)
-    html = md.markdown(out, extensions=["attr_list", "md_in_html"])
-    return hooks.on_page_content(html, page, config, None)
+    ext = mdext.makeExtension(repository=REPO, docs_dir=str(ROOT / "docs"))
+    return md.markdown(body, extensions=["attr_list", "md_in_html", ext])
 
 
-def test_the_hook_stamps_answer_pages_next_to_the_difficulty_tag(monkeypatch, tmp_path):
+def test_answer_pages_are_stamped_next_to_the_difficulty_tag(monkeypatch, tmp_path):
     uri = "part-7-adaptive-optimizers/q31-adam.md"
     links = provenance.linked_tests((ROOT / "docs" / uri).read_text(encoding="utf-8"))
     cases = "".join(_case(t.split("::")[1], module=t.split("::")[0][:-3].replace("/", "."))
                     for t in links)
     results = tmp_path / "cpu.xml"
-    results.write_text(_xml(cases, commit=hooks._commit()))
+    results.write_text(_xml(cases, commit=mdext.commit()))
     html = _render(uri, monkeypatch, str(results))
     stamp = re.search(r'<p><span [^>]*class="dl-difficulty[^"]*"[^>]*>\w+</span>\s*'
                       r'<span class="dl-provenance dl-provenance--passed" data-search-exclude>'

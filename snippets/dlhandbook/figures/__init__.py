@@ -3,18 +3,21 @@
 A figure function takes no arguments and returns a ``matplotlib.figure.Figure`` drawn
 with the current style. Register it with ``@figure("name")`` in any module of this
 package; the registry imports every module, so adding a figure never means editing a
-shared list. ``build`` saves each figure twice, ``name.svg`` in the light theme and
-``name.dark.svg`` in the dark theme, and pages show them with Material's ``#only-light``
-and ``#only-dark`` suffixes. ``build`` refuses a figure with more than two panels side
-by side; ``style`` holds the sizes that keep text legible on a laptop and on a phone.
+shared list. ``build`` draws each figure once, in the light theme, and saves it twice:
+``name.svg``, and ``name.dark.svg`` with the light theme's colours replaced by the dark
+theme's; pages show them with Material's ``#only-light`` and ``#only-dark`` suffixes.
+A figure takes its theme colours from ``plt.rcParams``. ``build`` refuses a figure with
+more than two panels side by side; ``style`` holds the sizes that keep text legible on a
+laptop and on a phone.
 
-Cache any expensive experiment behind a figure with ``functools.cache``: it is drawn
-twice.
+Cache any expensive experiment behind a figure with ``functools.cache``: the tests draw
+some figures again.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +29,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from dlhandbook.figures.style import THEMES, theme  # noqa: E402
+from dlhandbook.figures.style import THEMES, recolor, theme  # noqa: E402
 
 FigureFn = Callable[[], "matplotlib.figure.Figure"]
 TableFn = Callable[[], str]
@@ -127,24 +130,22 @@ def check_layout(name: str, fig: matplotlib.figure.Figure) -> None:
 
 
 def build(name: str, out_dir: Path = DEFAULT_OUT) -> list[Path]:
-    """Draw figure ``name`` in every theme; write deterministic SVGs to ``out_dir``.
+    """Draw figure ``name`` once, in the light theme; write deterministic SVGs to ``out_dir``,
+    the light one and its recolouring for each other theme (``style.recolor``).
 
     Raises ``ValueError`` naming the figure if it puts over two panels side by side.
     """
     fn = FIGURES[name] if name in FIGURES else load_all()[name]   # see build_table
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for theme_name, path in paths(name, out_dir).items():
-        with theme(theme_name):
-            fig = fn()
-            try:
-                fig.savefig(path, format="svg",
-                            metadata={"Date": None, "Creator": None})
-                check_layout(name, fig)   # after savefig: positions are those drawn
-            except ValueError:
-                path.unlink(missing_ok=True)
-                raise
-            finally:
-                plt.close(fig)
-        written.append(path)
-    return written
+    out = paths(name, out_dir)
+    with theme("light"):
+        fig = fn()
+        try:
+            svg = io.StringIO()
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+            check_layout(name, fig)   # after savefig: positions are those drawn
+        finally:
+            plt.close(fig)
+    for theme_name, path in out.items():
+        path.write_text(recolor(svg.getvalue(), theme_name), encoding="utf-8")
+    return list(out.values())

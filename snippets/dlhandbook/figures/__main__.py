@@ -1,5 +1,8 @@
 """Bring every figure, table and notebook up to date: ``python -m dlhandbook.figures``.
 
+Also writes what the pages include from each other (the home index, the figure gallery, the
+cheat sheet) and MathJax, so that any builder (``mkdocs``, ``zensical``) can build the site.
+
 Draws only what changed since the last run (see ``dlhandbook.figures.generate``), in one
 process per core. Options: ``--out DIR`` (default ``docs/generated``), ``--jobs N``
 (processes at once), ``--force`` (redraw everything), ``--no-notebooks``, ``--only NAME``
@@ -13,6 +16,7 @@ import time
 from pathlib import Path
 
 from dlhandbook.figures import generate
+from dlhandbook.site import pages
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
 
     done = generate.update(args.out, jobs=args.jobs, force=args.force,
                            notebooks=not args.no_notebooks, progress=progress)
+    pages.write_generated(generate.REPO_ROOT / "docs", pages.load_nav(), args.out)
     print(f"figures: {len(done['drawn'])} drawn, {len(done['fresh'])} up to date, "
           f"{time.perf_counter() - start:.1f} s")
 

@@ -67,6 +67,23 @@ THEMES = {
     "light": {**_COMMON, **_colors("#1f2328", "#8c959f")},
     "dark": {**_COMMON, **_colors("#e6edf3", "#6e7681")},
 }
+# The themes differ only in these colours, so a figure is drawn once, in the light theme, and its
+# dark SVG is the light one with each light colour replaced (drawing is most of a build's time).
+# A figure that needs a theme's colour reads it from ``plt.rcParams`` (``"text.color"``), never
+# types it; ``tests/site/test_figures.py`` checks that recolouring equals drawing in the dark.
+RECOLOR = {THEMES["light"][k]: THEMES["dark"][k]
+           for k in THEMES["light"] if THEMES["light"][k] != THEMES["dark"][k]}
+
+
+def recolor(svg: str, name: str) -> str:
+    """The SVG drawn in the light theme, in theme ``name``'s colours."""
+    if name not in THEMES:
+        raise ValueError(f"theme must be one of {sorted(THEMES)}, got {name!r}")
+    if name == "light":
+        return svg
+    for light, dark in RECOLOR.items():
+        svg = svg.replace(light, dark)
+    return svg
 
 
 @contextmanager
