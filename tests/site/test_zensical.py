@@ -22,6 +22,8 @@ from sitetools import REPO, run
 KNOWN_DIFFERENCES = {
     "notebook pages": "mkdocs-jupyter renders generated/notebooks/*.ipynb as pages; Zensical has no "
                       "notebook support, so it copies the .ipynb file and makes no page of it",
+    "print page": "mkdocs-print-site-plugin (with print_view.py) makes print_page/, the whole "
+                  "handbook on one page; Zensical runs no MkDocs plugins but search",
     "index filter data": "the data-difficulty/data-part attributes on the home index's rows "
                          "(filters, review marks) come from an MkDocs hook",
     "search tuning": "the hooks keep code and TeX out of MkDocs' search index and make the "
@@ -30,6 +32,7 @@ KNOWN_DIFFERENCES = {
                        "written today, so no page shows a mark in either build",
 }
 NOTEBOOK_PAGE = "generated/notebooks/activation-playground/index.html"
+PRINT_PAGE = "print_page/index.html"
 TEST_LINK = re.compile(r'<a class="dl-test-link" href="(?P<href>[^"]+)" title="(?P<test>[^"]+)">')
 FIGURE_LINK = re.compile(r'<a class="dl-figure-link" href="(?P<href>[^"]+)"')
 TAG = re.compile(r'<span[^>]*class="dl-difficulty dl-difficulty--(?P<level>\w+)">')
@@ -66,9 +69,10 @@ def both(built_site, zensical_site):
     return _pages(built_site), _pages(zensical_site)
 
 
-def test_zensical_builds_the_same_pages_but_the_notebook(both, zensical_site):
+def test_zensical_builds_the_same_pages_but_the_notebook_and_print_page(both, zensical_site):
     mkdocs, zensical = both
-    assert set(mkdocs) - set(zensical) == {NOTEBOOK_PAGE}, KNOWN_DIFFERENCES["notebook pages"]
+    assert set(mkdocs) - set(zensical) == {NOTEBOOK_PAGE, PRINT_PAGE}, (
+        KNOWN_DIFFERENCES["notebook pages"], KNOWN_DIFFERENCES["print page"])
     assert set(zensical) <= set(mkdocs)
     assert (zensical_site / "generated/notebooks/activation-playground.ipynb").is_file()
 
@@ -97,7 +101,8 @@ def test_the_math_assets_are_there_and_the_same_pages_have_math(both, built_site
     for name in files:
         assert (zensical_site / "generated/mathjax" / name).is_file(), name
     assert 'generated/mathjax/startup.js' in (zensical_site / "javascripts/handbook.js").read_text()
-    with_math = {u for u, h in mkdocs.items() if 'class="arithmatex"' in h and u != NOTEBOOK_PAGE}
+    with_math = {u for u, h in mkdocs.items()
+                 if 'class="arithmatex"' in h and u not in (NOTEBOOK_PAGE, PRINT_PAGE)}
     assert len(with_math) > 40
     assert with_math == {u for u, h in zensical.items() if 'class="arithmatex"' in h}
 

@@ -2,12 +2,12 @@
 
 mkdocs-print-site-plugin writes ``print_page/index.html`` in ``on_post_build`` from each page's
 HTML as it stood when the plugin saw it (plugins run before hooks, so before the handbook's own
-``on_page_content``: the code blocks are all there, the figures are not yet lazy). This hook slims
+``on_page_content``: the code blocks are all there). This hook slims
 the plugin's copy of each page as it is kept, and afterwards turns the page written into a book:
 
 * Figures in the light scheme only. The dark variant (``name.dark.svg#only-dark``) is removed, so
   it is never fetched; the light one loses its ``#only-light`` mark, so it shows whatever scheme
-  the reader's site is in, and, not being lazy, it has loaded before the browser prints.
+  the reader's site is in, and its ``loading="lazy"``, so it has loaded before the browser prints.
 * Code blocks set aside while the plugin rewrites the pages' ids and links (see ``_CODE``).
 * Follow-up answers (and any other collapsible block) open, on screen as well as in print.
 * No empty part: a nav section whose pages are all excluded (the notebooks) is dropped, with its
@@ -27,8 +27,11 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 PLUGIN = "print-site"
-DARK_FIGURE = re.compile(r'<img\b[^>]*?\bsrc="[^"]*?\.dark\.svg#only-dark"[^>]*>')
+_DARK_IMG = r'<img\b[^>]*?\bsrc="[^"]*?\.dark\.svg#only-dark"[^>]*>'
+# A figure is an image inside a link to its full-size SVG (dlhandbook.site.mdext).
+DARK_FIGURE = re.compile(rf'<a class="dl-figure-link"[^>]*>{_DARK_IMG}</a>|{_DARK_IMG}')
 LIGHT_MARK = re.compile(r'(<img\b[^>]*?\bsrc="[^"]*?\.svg)#only-light"')
+LAZY = re.compile(r'(<img\b[^>]*?) loading="lazy"')
 FULL_FILE = re.compile(r'<details class="example">\s*<summary>Full file: .*?</details>\s*', re.S)
 # A nav section whose pages are all excluded (the notebooks) is left as a bare title, and as an
 # entry in the page's table of contents (which the plugin's script copies to the "Contents").
@@ -90,6 +93,7 @@ def finish(html: str) -> str:
     html = FULL_FILE.sub("", html)
     html = DARK_FIGURE.sub("", html)
     html = LIGHT_MARK.sub(r'\1"', html)
+    html = LAZY.sub(r"\1", html)   # every figure loads before the browser prints
     html = DETAILS.sub("<details open", html)
     html, marked = BODY.subn("<body data-dl-print", html, count=1)
     if not marked:
