@@ -142,7 +142,7 @@ def _states(docs_dir: Path, nav: list) -> dict[str, bool]:
     out = {}
     for uri in pages.nav_pages(nav):
         if uri.endswith(".md") and (docs_dir / uri).is_file():
-            _, meta, _ = pages.read_page(docs_dir, uri)
+            _, meta, _ = revision.read_page(docs_dir, uri)
             if "state" in meta:
                 out[uri] = not _is_unwritten(meta)
     return out

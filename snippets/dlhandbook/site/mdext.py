@@ -30,10 +30,9 @@ from markdown.treeprocessors import Treeprocessor
 from mkdocs.exceptions import PluginError
 from mkdocs.utils.meta import get_data
 
-from dlhandbook.site import provenance
+from dlhandbook.site import provenance, revision
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DIFFICULTIES = ("easy", "medium", "hard")
 TEST_LINK = re.compile(
     r"\[(?P<text>[^\]]*)\]\(test:(?P<path>tests/[\w./-]+\.py)::(?P<name>\w+)\)"
 )
@@ -110,11 +109,9 @@ def link_tests(markdown: str, repo_url: str, page: str, commit: str = "main") ->
 
 
 def difficulty_tag(markdown: str, meta: dict, page: str) -> str:
-    level = meta.get("difficulty")
+    level = revision.difficulty(meta, page)
     if level is None:
         return markdown
-    if level not in DIFFICULTIES:
-        raise PluginError(f"{page}: difficulty must be one of {DIFFICULTIES}, got {level!r}")
     tag = f'<span class="dl-difficulty dl-difficulty--{level}">{level}</span>\n'
     return H1.sub(lambda m: m.group(0) + "\n\n" + tag, markdown, count=1)
 

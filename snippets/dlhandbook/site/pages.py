@@ -23,12 +23,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from mkdocs.utils.meta import get_data
-
 from dlhandbook.site import revision
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-H1 = re.compile(r"^# (?P<title>.+)$", re.MULTILINE)
 FIGURE_REF = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)#\s]*generated/figures/(?P<name>[\w-]+)\.svg)#only-light\)"
 )
@@ -38,13 +35,6 @@ FIGURE_REF = re.compile(
 MATHJAX_PARTS = ("startup.js", "core.js", "input/tex.js", "input/tex/extensions", "output/chtml.js",
                  "output/chtml/fonts/tex.js", "output/chtml/fonts/woff-v2")
 INCLUDED = ("question-index.md", "figure-gallery.md", "cheat-sheet.md")   # under generated/pages
-
-
-def read_page(docs_dir: Path, uri: str) -> tuple[str, dict, str]:
-    """Return (title, front matter, body) of a Markdown page."""
-    body, meta = get_data((docs_dir / uri).read_text(encoding="utf-8"))
-    match = H1.search(body)
-    return (match["title"].strip() if match else uri), meta, body
 
 
 def nav_pages(nav: list) -> Iterator[str]:
@@ -63,7 +53,7 @@ def question_index(nav: list, docs_dir: Path) -> str:
     for part, uris in revision.parts(nav):
         rows = ["| | Question | Status |", "|---|---|---|"]
         for uri in uris:
-            title, meta, _ = read_page(docs_dir, uri)
+            title, meta, _ = revision.read_page(docs_dir, uri)
             done = meta.get("state") == "complete"
             is_question = re.match(r"Q\d+\.", title) is not None
             if is_question:
@@ -87,7 +77,7 @@ def figure_gallery(nav: list, docs_dir: Path) -> str:
     for uri in nav_pages(nav):
         if not uri.endswith(".md"):
             continue
-        title, meta, body = read_page(docs_dir, uri)
+        title, meta, body = revision.read_page(docs_dir, uri)
         if meta.get("state") != "complete":
             continue
         for fig in FIGURE_REF.finditer(body):

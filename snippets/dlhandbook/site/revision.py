@@ -1,4 +1,4 @@
-"""Revision tools, generated at build time from the answer pages themselves (used by ``hooks.py``).
+"""Revision tools, generated from the answer pages themselves (used by ``pages.py`` and ``hooks.py``).
 
 * ``cheat_sheet``: the body of ``docs/cheat-sheet.md``, every answer page's "Answer in 30 seconds"
   section grouped by part in nav order, each with its difficulty and a link to the full answer.
@@ -65,7 +65,8 @@ def rebase_links(markdown: str, from_uri: str, to_uri: str) -> str:
     return RELATIVE_LINK.sub(replace, markdown)
 
 
-def _read(docs_dir: Path, uri: str) -> tuple[str, dict, str]:
+def read_page(docs_dir: Path, uri: str) -> tuple[str, dict, str]:
+    """Return (title, front matter, body) of a Markdown page."""
     body, meta = get_data((docs_dir / uri).read_text(encoding="utf-8"))
     match = H1.search(body)
     return (match["title"].strip() if match else uri), meta, body
@@ -84,7 +85,8 @@ def parts(nav: list) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _difficulty(meta: dict, uri: str) -> str | None:
+def difficulty(meta: dict, uri: str) -> str | None:
+    """A page's ``difficulty`` front matter, checked."""
     level = meta.get("difficulty")
     if level is not None and level not in DIFFICULTIES:
         raise PluginError(f"{uri}: difficulty must be one of {DIFFICULTIES}, got {level!r}")
@@ -97,9 +99,9 @@ def cheat_sheet(nav: list, docs_dir: Path, page_uri: str = "cheat-sheet.md") -> 
     for part, uris in parts(nav):
         items = []
         for uri in uris:
-            title, meta, body = _read(docs_dir, uri)
+            title, meta, body = read_page(docs_dir, uri)
             link = posixpath.relpath(uri, posixpath.dirname(page_uri) or ".")
-            level = _difficulty(meta, uri)
+            level = difficulty(meta, uri)
             tag = (f'<span class="dl-difficulty dl-difficulty--{level}">{level}</span> '
                    if level else "")
             if meta.get("state") == "todo":
@@ -124,9 +126,9 @@ def index_rows(nav: list, docs_dir: Path, urls: dict[str, str]) -> dict[str, dic
     out = {}
     for part, uris in parts(nav):
         for uri in uris:
-            _, meta, _ = _read(docs_dir, uri)
+            _, meta, _ = read_page(docs_dir, uri)
             if uri in urls:
-                out[urls[uri]] = {"difficulty": _difficulty(meta, uri) or "", "part": part}
+                out[urls[uri]] = {"difficulty": difficulty(meta, uri) or "", "part": part}
     return out
 
 
