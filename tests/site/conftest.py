@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sitetools import DOCS, run
+from sitetools import DOCS, ENV, REPO, run
 
 SITE_TESTS = Path(__file__).resolve().parent
 
@@ -29,12 +30,43 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def generated() -> Path:
-    """Regenerate every figure, table and notebook into docs/generated, as the site command does."""
+def generated(tmp_path_factory):
+    """Regenerate every figure, table and notebook into docs/generated, as the site command does.
+
+    Then start a second, independent drawing of every figure and table into a folder of its own,
+    for ``test_regenerating_gives_byte_identical_files``: it runs beside the site tests that
+    follow (on the core the numerical tests leave free), not in front of them.
+    """
     if os.environ.get("DLHANDBOOK_SITE_DIR"):
-        return DOCS / "generated"   # reusing a site built from figures generated before
+        yield DOCS / "generated"   # reusing a site built from figures generated before
+        return
     run(sys.executable, "-m", "dlhandbook.figures")
-    return DOCS / "generated"
+    proc = _start_second_drawing(tmp_path_factory)
+    yield DOCS / "generated"
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
+_SECOND_DRAWING: dict = {}
+
+
+def _start_second_drawing(tmp_path_factory) -> subprocess.Popen:
+    out = tmp_path_factory.mktemp("second-drawing")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlhandbook.figures", "--no-notebooks", "--jobs", "1", "--out", str(out)],
+        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _SECOND_DRAWING.update(proc=proc, out=out)
+    return proc
+
+
+@pytest.fixture(scope="session")
+def second_drawing(generated, tmp_path_factory):
+    """(process, output folder) of the second drawing that ``generated`` started (started now
+    when the figures were drawn before this session)."""
+    if not _SECOND_DRAWING:
+        _start_second_drawing(tmp_path_factory)
+    return _SECOND_DRAWING["proc"], _SECOND_DRAWING["out"]
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,16 @@ def test_strict_build_renders_every_nav_page(built_site):
         assert (built_site / "generated" / "mathjax" / part).is_file(), part
 
 
+def test_site_tests_share_one_xdist_worker(request):
+    """Under ``pytest -n --dist loadgroup`` (``./dev.sh test``) every site test carries the group
+    "site", so one worker draws the figures and builds the site, once. (pytest-xdist 3.8 loses
+    the group with pytest 9.2, whose node ids it cannot rename: pytest-xdist#1386. Two workers
+    then both draw into docs/generated at once.)"""
+    if not (hasattr(request.config, "workerinput") and request.config.getvalue("loadgroup")):
+        pytest.skip("not run by a pytest-xdist worker with --dist loadgroup")
+    assert request.node.nodeid.endswith("@site"), request.node.nodeid
+
+
 def test_home_page_counts_answered_questions(built_site):
     html = (built_site / "index.html").read_text()
     assert "questions answered" in html

@@ -9,6 +9,7 @@ build has is listed in ``KNOWN_DIFFERENCES``, and the check fails if that list s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -45,9 +46,11 @@ def zensical_site(generated, site_port):
     """The site built by ``zensical build`` from the same sources and generated files.
 
     Zensical wants its output inside the project, so the copy of ``mkdocs.yml`` that names it
-    sits in the repository root while the build runs (both are git-ignored).
+    sits in the repository root while the build runs (both are git-ignored, and named for this
+    process).
     """
-    config, site = REPO / ".zensical-check.yml", REPO / ".zensical-site"
+    config = REPO / f".zensical-check-{os.getpid()}.yml"
+    site = REPO / f".zensical-site-{os.getpid()}"
     config.write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8")
                       + f"\nsite_dir: {site.name}\n", encoding="utf-8")
     try:
