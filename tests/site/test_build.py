@@ -136,3 +136,27 @@ def test_code_set_aside_from_search_comes_back_byte_identical():
     assert "<span class=\"n\">" not in hidden and "kept" in hidden and hidden.count("<!--dl-code:") == 2
     assert hooks._put_code_back(f"<html>{hidden}</html>", "page.md") == f"<html>{html}</html>"
     assert hooks._put_code_back("<html>no code</html>", "other.md") == "<html>no code</html>"
+
+
+def test_a_dirty_build_decides_once_which_pages_it_rebuilds(tmp_path):
+    """A save during a ``serve --dirty`` build must not make MkDocs write a page it did not
+    render (which stopped the server): the build's answer to ``is_modified`` is fixed."""
+    import os
+
+    from mkdocs.structure.files import File, Files
+
+    from dlhandbook.site import hooks
+
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    (docs).mkdir()
+    (docs / "page.md").write_text("# Page\n")
+    page = File("page.md", str(docs), str(site), use_directory_urls=True)
+    Path(page.abs_dest_path).parent.mkdir(parents=True)
+    Path(page.abs_dest_path).write_text("<html></html>")
+    os.utime(docs / "page.md", (1, 1))   # the source is older than the page built from it
+    files = Files([page])
+    assert not files.documentation_pages()[0].is_modified()
+    hooks.freeze_modified(files)
+    os.utime(docs / "page.md")            # saved again while this build runs
+    assert not page.is_modified()         # this build still leaves it alone; the next one rebuilds
+    assert File("page.md", str(docs), str(site), use_directory_urls=True).is_modified()

@@ -67,7 +67,20 @@ def on_config(config):
 def on_files(files, config):
     if _DIRTY:
         _mark_pages_with_changed_includes(files, config)
+        freeze_modified(files)
     return files
+
+
+def freeze_modified(files) -> None:
+    """Decide once per dirty build which pages it rebuilds.
+
+    MkDocs asks ``File.is_modified()`` (source newer than output) when it renders a page and again
+    when it writes it; a save between the two made it write a page it never rendered, and the
+    server stopped on a ``TypeError`` in the search plugin. The save still starts the next build.
+    """
+    for f in files.documentation_pages():
+        modified = f.is_modified()
+        f.is_modified = lambda modified=modified: modified
 
 
 # ---------------------------------------------------------------- `mkdocs serve --dirty`
