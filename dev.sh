@@ -38,7 +38,9 @@ case "${1:-}" in
         # site_url's path (/dlhandbook/) would move the local site off the root: serve at the root.
         # --dirty: a save rebuilds only the pages it touched (the hooks add the pages that include
         # a changed snippet); restart for a full rebuild.
-        SITE_URL=http://127.0.0.1:8000/ exec "$VENV/bin/mkdocs" serve --strict --dirty --dev-addr 127.0.0.1:8000 ;;
+        # No print page here: a dirty rebuild would leave it holding only the pages it redid.
+        SITE_URL=http://127.0.0.1:8000/ DLHANDBOOK_PRINT_PAGE=false \
+            exec "$VENV/bin/mkdocs" serve --strict --dirty --dev-addr 127.0.0.1:8000 ;;
     build)
         setup
         "$VENV/bin/mkdocs" build --strict --site-dir site ;;
@@ -46,7 +48,8 @@ case "${1:-}" in
         setup
         shift
         # One worker per core (pytest-xdist; PYTEST_WORKERS=0 for none). The site tests share one
-        # worker, so the figures are drawn and the site built once (tests/site/conftest.py).
+        # worker, so the figures are drawn and the site built once (tests/site/conftest.py; this needs
+        # pytest 9.1, not 9.2: pytest-xdist#1386, checked by test_site_tests_share_one_xdist_worker).
         exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadgroup "$@" ;;
     *)
         sed -n '2,15p' "$0"; exit 2 ;;
