@@ -121,6 +121,18 @@ def test_a_frozen_batch_norm_keeps_its_running_statistics_during_training():
     assert not torch.equal(ft.body[1].running_mean, stats["running_mean"])   # not frozen
 
 
+def _accuracies(net, X_tr, y_tr, X_te, y_te, seed: int) -> dict[str, float]:
+    """Test accuracy of each strategy trained from ``net`` (100 steps, the same seed for each)."""
+    acc = {}
+    for strategy in ("scratch", "linear_probe", "fine_tune"):
+        torch.manual_seed(seed)
+        model = copy.deepcopy(net)
+        opt = prepare_transfer(model, 4, strategy)
+        train(model, opt, X_tr, y_tr, steps=100)
+        acc[strategy] = accuracy(model, X_te, y_te)
+    return acc
+
+
 @pytest.mark.slow
 def test_frozen_and_fine_tuned_beat_scratch_with_30_labels_over_five_seeds(pretrained):
     """Seeds change the 30 target labels and the initialisations; 1000 test points."""
@@ -128,14 +140,7 @@ def test_frozen_and_fine_tuned_beat_scratch_with_30_labels_over_five_seeds(pretr
     X_te, y_te = as_torch(*sample("target", 1000, np.random.default_rng(1)))
     gaps = {"linear_probe": [], "fine_tune": []}
     for seed in range(5):
-        X_tr, y_tr = small_target(sample, 30, 100 + seed)
-        acc = {}
-        for strategy in ("scratch", "linear_probe", "fine_tune"):
-            torch.manual_seed(seed)
-            model = copy.deepcopy(net)
-            opt = prepare_transfer(model, 4, strategy)
-            train(model, opt, X_tr, y_tr, steps=100)
-            acc[strategy] = accuracy(model, X_te, y_te)
+        acc = _accuracies(net, *small_target(sample, 30, 100 + seed), X_te, y_te, seed)
         for strategy in gaps:
             gaps[strategy].append(acc[strategy] - acc["scratch"])
     for strategy, g in gaps.items():
@@ -153,14 +158,7 @@ def test_the_gain_over_scratch_shrinks_as_target_labels_grow_from_30_to_300(pret
     for seed in range(5):
         gain = {}
         for n in (30, 300):
-            X_tr, y_tr = small_target(sample, n, 100 + seed)
-            acc = {}
-            for strategy in ("scratch", "linear_probe", "fine_tune"):
-                torch.manual_seed(seed)
-                model = copy.deepcopy(net)
-                opt = prepare_transfer(model, 4, strategy)
-                train(model, opt, X_tr, y_tr, steps=100)
-                acc[strategy] = accuracy(model, X_te, y_te)
+            acc = _accuracies(net, *small_target(sample, n, 100 + seed), X_te, y_te, seed)
             gain[n] = {s: acc[s] - acc["scratch"] for s in ("linear_probe", "fine_tune")}
         for strategy in ("linear_probe", "fine_tune"):
             assert gain[30][strategy] > 0.05, (seed, strategy)
