@@ -1,4 +1,4 @@
-"""Fixtures for the site tests: figures generated once, the site built once, per session.
+"""Fixtures for the site tests: figures generated once per run, the site built once per worker.
 
 To iterate on the browser tests without rebuilding, build once with
 ``SITE_URL=http://127.0.0.1:8765/ mkdocs build --strict --site-dir /tmp/site`` and run pytest
@@ -14,74 +14,74 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from sitetools import DOCS, ENV, REPO, run
 
-SITE_TESTS = Path(__file__).resolve().parent
+
+def _shared(tmp_path_factory) -> Path:
+    """A folder that every pytest-xdist worker of this run shares: the parent of the workers'
+    own temporary folders (the run's own folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n`` (``./dev.sh test``), every site test runs in one worker: the figures
-    are drawn and the site is built once, while the other workers run the numerical tests."""
-    for item in items:
-        if item.path.is_relative_to(SITE_TESTS):
-            item.add_marker(pytest.mark.xdist_group("site"))
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory) -> Path:
+    return _shared(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """Regenerate every figure, table and notebook into docs/generated, as the site command does.
 
-    Then start a second, independent drawing of every figure and table into a folder of its own,
-    for ``test_regenerating_gives_byte_identical_files``: it runs beside the site tests that
-    follow (on the core the numerical tests leave free), not in front of them.
+    Under ``pytest -n`` the site tests run on every worker. The first worker to get here draws
+    (in one process per core) while the others wait on a lock; they then find every output fresh
+    in the cache (``dlhandbook.figures.generate``) and draw nothing, so docs/generated is written
+    by one process at a time and only once.
     """
     if os.environ.get("DLHANDBOOK_SITE_DIR"):
-        yield DOCS / "generated"   # reusing a site built from figures generated before
-        return
-    run(sys.executable, "-m", "dlhandbook.figures")
-    proc = _start_second_drawing(tmp_path_factory)
-    yield DOCS / "generated"
+        return DOCS / "generated"   # reusing a site built from figures generated before
+    shared = _shared(tmp_path_factory)
+    with FileLock(shared / "generated.lock"):
+        summary = run(sys.executable, "-m", "dlhandbook.figures").stdout.strip().splitlines()[-1]
+        with open(shared / "generated.log", "a", encoding="utf-8") as log:   # see test_build.py
+            log.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}: {summary}\n")
+    return DOCS / "generated"
+
+
+@pytest.fixture(scope="session")
+def second_drawing(generated, tmp_path_factory):
+    """(process, output folder) of a second, independent drawing of every figure and table, for
+    ``test_regenerating_gives_byte_identical_files``; started when first asked for."""
+    out = tmp_path_factory.mktemp("second-drawing")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlhandbook.figures", "--no-notebooks", "--out", str(out)],
+        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield proc, out
     if proc.poll() is None:
         proc.kill()
     proc.communicate()
 
 
-_SECOND_DRAWING: dict = {}
-
-
-def _start_second_drawing(tmp_path_factory) -> subprocess.Popen:
-    out = tmp_path_factory.mktemp("second-drawing")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dlhandbook.figures", "--no-notebooks", "--jobs", "1", "--out", str(out)],
-        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _SECOND_DRAWING.update(proc=proc, out=out)
-    return proc
-
-
 @pytest.fixture(scope="session")
-def second_drawing(generated, tmp_path_factory):
-    """(process, output folder) of the second drawing that ``generated`` started (started now
-    when the figures were drawn before this session)."""
-    if not _SECOND_DRAWING:
-        _start_second_drawing(tmp_path_factory)
-    return _SECOND_DRAWING["proc"], _SECOND_DRAWING["out"]
-
-
-@pytest.fixture(scope="session")
-def site_port() -> int:
-    """A free loopback port for serving the built site."""
+def site_port():
+    """A loopback port for serving the built site, held for the session (bound, not listening) so
+    that nothing else takes it before the browser test's server binds it too (both set
+    SO_REUSEADDR, as ``http.server`` does)."""
     if os.environ.get("DLHANDBOOK_SITE_PORT"):
-        return int(os.environ["DLHANDBOOK_SITE_PORT"])
+        yield int(os.environ["DLHANDBOOK_SITE_PORT"])
+        return
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def built_site(generated, site_port, tmp_path_factory) -> Path:
-    """The site, built with ``mkdocs build --strict`` from freshly generated figures.
+    """The site, built with ``mkdocs build --strict`` from freshly generated figures (in each
+    worker: every worker serves its own copy on its own port).
 
     ``site_url`` is the address the browser test serves it on: Material's instant navigation
     only intercepts links under ``site_url``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -22,14 +23,15 @@ def test_strict_build_renders_every_nav_page(built_site):
         assert (built_site / "generated" / "mathjax" / part).is_file(), part
 
 
-def test_site_tests_share_one_xdist_worker(request):
-    """Under ``pytest -n --dist loadgroup`` (``./dev.sh test``) every site test carries the group
-    "site", so one worker draws the figures and builds the site, once. (pytest-xdist 3.8 loses
-    the group with pytest 9.2, whose node ids it cannot rename: pytest-xdist#1386. Two workers
-    then both draw into docs/generated at once.)"""
-    if not (hasattr(request.config, "workerinput") and request.config.getvalue("loadgroup")):
-        pytest.skip("not run by a pytest-xdist worker with --dist loadgroup")
-    assert request.node.nodeid.endswith("@site"), request.node.nodeid
+def test_the_figures_are_drawn_once_per_run(generated, shared):
+    """The site tests run on every pytest-xdist worker, but only the first to ask for the figures
+    draws them: the others wait on its lock and find every output fresh (tests/site/conftest.py).
+    Drawing twice at once into docs/generated would let one build read what another half wrote."""
+    runs = (shared / "generated.log").read_text(encoding="utf-8").splitlines()
+    assert runs, "the generated fixture logged no run"
+    for later in runs[1:]:
+        assert re.search(r": figures: 0 drawn, \d+ up to date", later), runs
+    assert len({line.split(":")[0] for line in runs}) == len(runs), runs   # once per worker
 
 
 def test_home_page_counts_answered_questions(built_site):
@@ -100,8 +102,6 @@ def test_test_links_fall_back_to_main_outside_a_git_checkout(tmp_path):
 
 
 def test_home_page_count_matches_the_pages(built_site):
-    import re
-
     from sitetools import all_pages
 
     answered = sum(1 for p in all_pages() if p.complete and re.search(r"^# Q\d+\. ", p.body, re.M))
