@@ -261,6 +261,16 @@ def expected_seconds(job: Job, manifest: dict) -> float:
     return job.source.stat().st_size / 1000
 
 
+def _worker_environment() -> dict[str, str]:
+    """One thread each, a fixed hash seed, and no ``__pycache__`` written into ``snippets/``
+    (``mkdocs serve`` watches it) unless bytecode goes elsewhere (``PYTHONPYCACHEPREFIX``, as
+    ``./dev.sh`` sets it)."""
+    env = {**ONE_THREAD, "PYTHONHASHSEED": "0"}
+    if not sys.pycache_prefix:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
 def _check_jobs(value: int | None) -> int:
     if value is None:
         return max(1, os.cpu_count() or 1)
@@ -293,7 +303,7 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     if stale:
         for job in stale:
             manifest.pop(job.id, None)
-        with _environment({**ONE_THREAD, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}):
+        with _environment(_worker_environment()):
             import multiprocessing
 
             with ProcessPoolExecutor(max_workers=min(workers, len(stale)),
