@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from sitetools import DOCS, ENV, REPO, run
+from sitetools import DOCS, run
 
 
-def _shared(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory) -> Path:
     """A folder that every pytest-xdist worker of this run shares: the parent of the workers'
     own temporary folders (the run's own folder without xdist)."""
     base = tmp_path_factory.getbasetemp()
@@ -27,12 +27,7 @@ def _shared(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared(tmp_path_factory) -> Path:
-    return _shared(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def generated(tmp_path_factory):
+def generated(shared):
     """Regenerate every figure, table and notebook into docs/generated, as the site command does.
 
     Under ``pytest -n`` the site tests run on every worker. The first worker to get here draws
@@ -42,26 +37,11 @@ def generated(tmp_path_factory):
     """
     if os.environ.get("DLHANDBOOK_SITE_DIR"):
         return DOCS / "generated"   # reusing a site built from figures generated before
-    shared = _shared(tmp_path_factory)
     with FileLock(shared / "generated.lock"):
         summary = run(sys.executable, "-m", "dlhandbook.figures").stdout.strip().splitlines()[-1]
         with open(shared / "generated.log", "a", encoding="utf-8") as log:   # see test_build.py
             log.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}: {summary}\n")
     return DOCS / "generated"
-
-
-@pytest.fixture(scope="session")
-def second_drawing(generated, tmp_path_factory):
-    """(process, output folder) of a second, independent drawing of every figure and table, for
-    ``test_regenerating_gives_byte_identical_files``; started when first asked for."""
-    out = tmp_path_factory.mktemp("second-drawing")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dlhandbook.figures", "--no-notebooks", "--out", str(out)],
-        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    yield proc, out
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate()
 
 
 @pytest.fixture(scope="session")

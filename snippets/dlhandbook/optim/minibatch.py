@@ -164,8 +164,9 @@ def steps_to_stay_below(X, y, batch_size, lrs, target_fraction, n_steps, seed=0)
                 i = (t - 1) % per_epoch
                 if i == 0:
                     order = rng.permutation(n)
-                Xb, yb = X[order[i * B:(i + 1) * B]], y[order[i * B:(i + 1) * B]]
-                W -= lrs[:, None] * ((W @ Xb.T - yb) @ Xb) / B
+                idx = order[i * B:(i + 1) * B]
+                Xb = X[idx]
+                W -= lrs[:, None] * ((W @ Xb.T - y[idx]) @ Xb) / B
             kept[(t - 1) % chunk] = W
             if t % chunk == 0 or t == n_steps:
                 m = (t - 1) % chunk + 1  # kept[j]: the iterate after step t - m + 1 + j
