@@ -199,6 +199,42 @@ def test_build_rejects_three_panels_side_by_side(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("three-wide*"))
 
 
+def _math_probe():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.loglog([1e-4, 1.0], [1.0, 1e4], label=r"$\eta_t = \eta_0/\sqrt{t}$")
+    ax.set_xlabel(r"step size $\eta$")
+    ax.set_title(r"$\hat m_t / (\sqrt{\hat v_t} + \epsilon)$")
+    ax.legend()
+    return fig
+
+
+def test_math_is_parsed_once_per_process_and_gives_the_same_bytes(tmp_path, monkeypatch):
+    """``figures.share_math_parses`` is in place (a Matplotlib upgrade that changes the method
+    it wraps fails here); a second drawing parses no math string again, though ``savefig``
+    makes new renderers; and the SVG equals the one Matplotlib's own cache gives."""
+    from matplotlib import _mathtext, mathtext
+
+    from dlhandbook import figures
+
+    assert figures.share_math_parses()
+    shared = mathtext.MathTextParser._parse_cached
+    monkeypatch.setitem(figures.FIGURES, "math-probe", _math_probe)
+    first = figures.build("math-probe", tmp_path / "shared")[0].read_bytes()
+
+    parsed = []
+    real_parse = _mathtext.Parser.parse
+    monkeypatch.setattr(_mathtext.Parser, "parse",
+                        lambda self, s, *args: parsed.append(s) or real_parse(self, s, *args))
+    assert figures.build("math-probe", tmp_path / "again")[0].read_bytes() == first
+    assert parsed == []
+
+    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", shared.unshared)
+    assert figures.build("math-probe", tmp_path / "unshared")[0].read_bytes() == first
+    assert parsed, "the unshared cache parses again: the probe did exercise mathtext"
+
+
 def _numbered_marker_ids(svg: str) -> str:
     """The SVG with matplotlib's marker ids (a hash of the marker's style, colour included)
     renumbered in order of appearance."""

@@ -131,7 +131,7 @@ def test_a_notebook_depends_on_the_modules_its_cells_import(tmp_path):
     cell = {"cell_type": "code", "source": ["%matplotlib inline\n", "from dlhandbook.optim import sgd\n"]}
     nb.write_text(json.dumps({"cells": [cell, {"cell_type": "markdown", "source": ["import os"]}]}))
     deps = {p.name for p in generate.dependencies(generate.Job("notebook", nb.name, nb))}
-    assert {"n.ipynb", "sgd.py", "__init__.py"} <= deps
+    assert {"n.ipynb", "sgd.py", "__init__.py", "notebooks.py"} <= deps   # and what executes it
 
 
 def test_the_key_changes_with_any_dependency(tmp_path, monkeypatch):

@@ -29,6 +29,8 @@ def test_executes_top_to_bottom_without_errors(generated, source):
     assert code and all(c.execution_count is not None for c in code)
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
+    timed = [c.source[:40] for c in code if "execution" in c.metadata]
+    assert not timed, f"execution timestamps make every run's bytes differ: {timed}"
 
 
 def test_mkdocs_renders_notebooks_without_executing_them():

@@ -28,8 +28,47 @@ import matplotlib.figure
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import mathtext  # noqa: E402
 
 from dlhandbook.figures.style import THEMES, recolor, theme  # noqa: E402
+
+
+def share_math_parses() -> bool:
+    """Make Matplotlib parse each math string once per process instead of once per renderer.
+
+    ``MathTextParser._parse_cached`` is an ``lru_cache(50)`` on a method, so its key holds
+    the parser, and every renderer owns a parser of its own. ``savefig`` makes new
+    renderers and lays a figure out several times, so each ``$10^{-4}$`` tick label was
+    parsed again and again: a third of the time ``savefig`` took over all figures
+    (matplotlib issue 20821 tracks the parser's speed). The shared cache keys a parse on
+    everything the parse reads: the arguments, the parser's output type and the
+    ``mathtext.*`` settings, so the bytes written are the same
+    (``tests/site/test_figures.py`` checks). Returns whether it is in place; where a
+    Matplotlib release changes that method, it is left alone.
+    """
+    cached = mathtext.MathTextParser._parse_cached
+    if getattr(cached, "shared_by_dlhandbook", False):
+        return True
+    parse = getattr(cached, "__wrapped__", None)
+    if parse is None:
+        return False
+    settings = sorted(k for k in matplotlib.rcParams if k.startswith("mathtext."))
+    parses: dict[tuple, object] = {}
+
+    def _parse_cached(self, s, dpi, prop, antialiased, load_glyph_flags):
+        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags,
+               tuple(str(matplotlib.rcParams[k]) for k in settings))
+        if key not in parses:
+            parses[key] = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
+        return parses[key]
+
+    _parse_cached.shared_by_dlhandbook = True
+    _parse_cached.unshared = cached
+    mathtext.MathTextParser._parse_cached = _parse_cached
+    return True
+
+
+share_math_parses()
 
 FigureFn = Callable[[], "matplotlib.figure.Figure"]
 TableFn = Callable[[], str]

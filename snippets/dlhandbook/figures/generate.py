@@ -144,7 +144,8 @@ def dependencies(job: Job) -> list[Path]:
             "".join(c["source"]) for c in cells if c.get("cell_type") == "code")
         code = "\n".join(line for line in code.splitlines()
                          if not line.lstrip().startswith(("%", "!")))
-        todo = [m for name in _imports(ast.parse(code), "dlhandbook") for m in _module_files(name)]
+        todo = [*_module_files("dlhandbook.figures.notebooks"),   # what executes it
+                *(m for name in _imports(ast.parse(code), "dlhandbook") for m in _module_files(name))]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()

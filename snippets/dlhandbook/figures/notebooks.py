@@ -13,7 +13,8 @@ def execute_notebook(src: Path, dest: Path, timeout: int = 300) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(src, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    # record_timing=False: no execution timestamps in the cells, so a rerun writes the same bytes
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(src.parent)}}).execute()
     dest.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dest)
