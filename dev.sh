@@ -53,10 +53,13 @@ case "${1:-}" in
     test)
         setup
         shift
-        # One worker per core (pytest-xdist; PYTEST_WORKERS=0 for none), each handed tests as it
-        # frees up. The site tests run on every worker: the first draws the figures while the
-        # others wait, then each builds and serves its own copy of the site (tests/site/conftest.py).
-        exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" --dist load "$@" ;;
+        # One worker per core (pytest-xdist; PYTEST_WORKERS=0 for none). worksteal: each starts
+        # on its share of the tests and takes pending ones from the other when it runs out. (With
+        # --dist load, a worker holds the chunk it was sent: one sat idle for the last 235 s of a
+        # 506 s run while the other worked through the browser tests.) The site tests run on
+        # every worker: the first draws the figures while the others wait, then each builds and
+        # serves its own copy of the site (tests/site/conftest.py).
+        exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" --dist worksteal "$@" ;;
     *)
         sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -307,8 +307,9 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
         with _environment(_worker_environment()):
             import multiprocessing
 
-            with ProcessPoolExecutor(max_workers=min(workers, len(stale)),
-                                     mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
+                                       mp_context=multiprocessing.get_context("spawn"))
+            try:
                 futures = {}
                 for job in stale:
                     if progress:
@@ -324,6 +325,10 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
                     manifest[job.id] = {"key": keys[job.id], **result}
                     if progress:
                         progress("done", job, result)
+            finally:
+                # With every result in, the workers exit (a second or two each, with torch
+                # loaded) while the build goes on instead of before it.
+                pool.shutdown(wait=False, cancel_futures=True)
     ids = {j.id for j in all_jobs()}
     manifest = {k: v for k, v in manifest.items() if k in ids}
     _write_manifest(out_dir, manifest)
