@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 
 import pytest
 
-from sitetools import DOCS, IMAGE, REPO, all_pages, run
+from sitetools import DOCS, IMAGE, REPO, all_pages, nav_uris, run
 
 
-def test_regenerating_gives_byte_identical_files(generated, tmp_path):
-    """A second, independent process draws every figure again: same bytes, both themes."""
-    run(sys.executable, "-m", "dlhandbook.figures", "--no-notebooks", "--out", str(tmp_path))
-    first = sorted(p.name for p in (generated / "figures").glob("*.svg"))
-    second = sorted(p.name for p in (tmp_path / "figures").glob("*.svg"))
-    assert first == second and first
-    for name in first:
-        assert (generated / "figures" / name).read_bytes() == (tmp_path / "figures" / name).read_bytes(), name
-    for table in (tmp_path / "tables").glob("*.md"):
-        assert table.read_text() == (generated / "tables" / table.name).read_text(), table.name
+def test_a_plain_mkdocs_build_in_a_fresh_copy_draws_the_same_bytes(generated, tmp_path):
+    """``mkdocs build --strict`` in a copy of the repository without ``docs/generated`` draws every
+    figure, table and notebook itself, from the hook, in its own processes, the last figures
+    while the pages render: the same bytes as this run's figure command, and a site showing
+    them. (The one test that draws everything a second time.)"""
+    copy = tmp_path / "repo"
+    for rel in run("git", "ls-files", "--cached", "--others", "--exclude-standard").stdout.split():
+        if (REPO / rel).is_file():   # a file deleted but not yet committed is listed too
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, copy / rel)
+    assert not (copy / "docs" / "generated").exists()
+    site = tmp_path / "site"
+    run(sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site), cwd=copy,
+        PYTHONPATH=str(copy / "snippets"))   # the copy's package, not the installed one
+    drawn = copy / "docs" / "generated"
+    for sub, pattern in [("figures", "*.svg"), ("tables", "*.md"), ("notebooks", "*.ipynb")]:
+        first = sorted(p.name for p in (generated / sub).glob(pattern))
+        second = sorted(p.name for p in (drawn / sub).glob(pattern))
+        assert first == second and first, sub
+        for name in first:
+            assert (generated / sub / name).read_bytes() == (drawn / sub / name).read_bytes(), name
+    for svg in (drawn / "figures").glob("*.svg"):
+        assert (site / "generated" / "figures" / svg.name).read_bytes() == svg.read_bytes()
+    for uri in nav_uris():
+        stem = uri.rsplit(".", 1)[0]
+        assert (site / ("index.html" if stem == "index" else f"{stem}/index.html")).is_file(), uri
 
 
 def test_every_figure_has_both_themes_and_no_date(generated):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 
 import pytest
 
@@ -99,6 +100,92 @@ def test_a_failing_job_is_named_and_the_others_are_kept(tmp_path, monkeypatch):
         generate.update(tmp_path / "out", jobs=2, notebooks=False)
     manifest = json.loads((tmp_path / "out" / generate.MANIFEST).read_text())
     assert good.id in manifest and bad.id not in manifest
+
+
+HELD = '''
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from dlhandbook.figures import figure
+
+SIGNALS = Path({signals!r})
+
+
+@figure("{name}")
+def draw():
+    (SIGNALS / "{name}.started").touch()
+    deadline = time.monotonic() + 120
+    while not (SIGNALS / "{name}.go").exists():   # held until the test lets it end
+        if time.monotonic() > deadline:
+            raise TimeoutError("{name} was never let go")
+        time.sleep(0.02)
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0, 1])
+    return fig
+'''
+
+
+def wait_for(path, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.02)
+
+
+def test_pages_render_while_the_last_figures_draw_on_one_worker_fewer(tmp_path, monkeypatch):
+    """``wait_for_pages`` returns once the tables are written, figures still drawing; from then
+    on one worker fewer runs (the build renders on that core) until ``finish``."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    table = tiny_job(tmp_path, monkeypatch, "tiny-table")
+    held = [tiny_job(tmp_path, monkeypatch, f"held-{i}",
+                     body=HELD.replace("{signals!r}", repr(str(signals)))) for i in (1, 2, 3)]
+    use_jobs(monkeypatch, *held, table)
+    out = tmp_path / "out"
+    drawing = generate.start(out, jobs=2, notebooks=False)
+    assert [j.name for j in drawing.stale] == ["tiny_table", "held_1", "held_2", "held_3"]
+    try:
+        drawing.wait_for_pages()
+        assert (out / "tables" / "tiny-table-table.md").is_file()
+        assert not list((out / "figures").glob("held-*"))   # no figure had to end first
+        wait_for(signals / "held-1.started")
+        (signals / "held-1.go").touch()
+        wait_for(out / "figures" / "held-1.dark.svg")
+        wait_for(signals / "held-2.started")   # the freed worker goes on drawing
+        time.sleep(1)
+        assert not (signals / "held-3.started").exists(), "two workers ran beside the pages"
+        (signals / "held-2.go").touch()
+        wait_for(signals / "held-3.started")
+    finally:
+        for i in (1, 2, 3):
+            (signals / f"held-{i}.go").touch()
+    assert drawn(drawing.finish()) == ["tiny_table", "held_1", "held_2", "held_3"]
+    assert (out / "figures" / "held-3.svg").is_file()
+
+
+def test_a_fresh_clone_hands_out_jobs_by_their_stored_durations(tmp_path, monkeypatch):
+    a, b = tiny_job(tmp_path, monkeypatch, "tiny-a"), tiny_job(tmp_path, monkeypatch, "tiny-b")
+    use_jobs(monkeypatch, a, b)
+    monkeypatch.setattr(generate, "DEFAULT_OUT", tmp_path / "none")
+    stored = tmp_path / "durations.json"
+    stored.write_text(json.dumps({a.id: 1.0, b.id: 7.0, "module:gone": 3.0}))
+    monkeypatch.setattr(generate, "DURATIONS", stored)
+    drawing = generate.start(tmp_path / "out", jobs=1, notebooks=False)
+    assert [j.name for j in drawing.stale] == ["tiny_b", "tiny_a"]   # the slower first
+    drawing.finish()
+    # --store-durations: the times just measured replace the stored ones; unknown jobs go
+    measured = json.loads((tmp_path / "out" / generate.MANIFEST).read_text())
+    assert generate.store_durations(tmp_path / "out", stored) == {
+        j.id: round(measured[j.id]["seconds"], 1) for j in (a, b)}
+
+
+def test_every_job_has_a_stored_duration():
+    """So that a fresh clone's first build hands out the slowest jobs first."""
+    missing = sorted({j.id for j in generate.all_jobs()} - set(generate._read_durations()))
+    assert not missing, (f"no stored duration for {missing}: run python -m dlhandbook.figures "
+                         "--force --store-durations and commit snippets/dlhandbook/figures/durations.json")
 
 
 @pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])

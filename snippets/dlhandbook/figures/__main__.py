@@ -6,7 +6,8 @@ cheat sheet) and MathJax, so that any builder (``mkdocs``, ``zensical``) can bui
 Draws only what changed since the last run (see ``dlhandbook.figures.generate``), in one
 process per core. Options: ``--out DIR`` (default ``docs/generated``), ``--jobs N``
 (processes at once), ``--force`` (redraw everything), ``--no-notebooks``, ``--only NAME``
-(repeatable: draw just these figures or tables, now, ignoring the cache).
+(repeatable: draw just these figures or tables, now, ignoring the cache), ``--store-durations``
+(then keep each job's time in ``figures/durations.json``, which a fresh clone schedules by).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="draw only these figures or tables")
     parser.add_argument("--no-notebooks", action="store_true")
+    parser.add_argument("--store-durations", action="store_true",
+                        help="keep each job's time in figures/durations.json (commit it)")
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
@@ -51,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     pages.write_generated(generate.REPO_ROOT / "docs", pages.load_nav(), args.out)
     print(f"figures: {len(done['drawn'])} drawn, {len(done['fresh'])} up to date, "
           f"{time.perf_counter() - start:.1f} s")
+    if args.store_durations:
+        stored = generate.store_durations(args.out)
+        print(f"stored {len(stored)} durations in {generate.DURATIONS.relative_to(generate.REPO_ROOT)}")
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ job, its key, the hashes of the files it wrote and how long it took. A job is re
 its key changed or one of its outputs is missing or was edited; files no job wrote any
 more are deleted.
 
-Stale jobs run in separate processes (``spawn``), the slowest first, each with one thread
-for torch and BLAS: the bytes written do not depend on how many run at once, or on the
-machine's core count. ``mkdocs build`` and ``mkdocs serve`` call ``update`` from the
-site's hooks; ``python -m dlhandbook.figures`` calls it from the command line.
+Stale jobs run in separate processes (``spawn``), each with one thread for torch and BLAS:
+the bytes written do not depend on how many run at once, or on the machine's core count.
+The jobs that write tables and notebooks go first, then the figures, each group slowest
+first (by the last run, else by ``durations.json``). ``python -m dlhandbook.figures`` calls
+``update``; the site's hooks call ``start`` and render the pages once the tables and
+notebooks are written, while the last figures are drawn (see ``Drawing``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ import os
 import platform
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -43,7 +46,7 @@ MANIFEST = ".manifest.json"
 FORMAT = 1   # bump to invalidate every cached output
 LIBRARIES = ("matplotlib", "numpy", "torch", "nbclient", "ipykernel")
 ONE_THREAD = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-REGISTERED = re.compile(r"@(?:figure|table)\(\s*[\"']([\w.-]+)[\"']")
+REGISTERED_KIND = re.compile(r"@(figure|table)\(\s*[\"']([\w.-]+)[\"']")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ def all_jobs() -> list[Job]:
 
 def registered_names(job: Job) -> list[str]:
     """The figure and table names a module registers, read from its source."""
-    return REGISTERED.findall(job.source.read_text(encoding="utf-8")) if job.kind == "module" else []
+    if job.kind != "module":
+        return []
+    return [name for _, name in REGISTERED_KIND.findall(job.source.read_text(encoding="utf-8"))]
 
 
 # --- Dependencies -------------------------------------------------------------------------
@@ -254,12 +259,43 @@ def _fresh(entry: dict | None, want: str, out_dir: Path) -> bool:
 
 def expected_seconds(job: Job, manifest: dict) -> float:
     """How long ``job`` should take: its last run here, else its last run in ``docs/generated``
-    (a fresh output folder, as in the tests), else a guess from its source's size (a clone's
-    first build), about a second per kilobyte."""
+    (a fresh output folder, as in the tests), else its time in ``DURATIONS`` (a clone's first
+    build), else a guess from its source's size, about a second per kilobyte."""
     for entries in (manifest, _read_manifest(DEFAULT_OUT)):
         if "seconds" in entries.get(job.id, {}):
             return float(entries[job.id]["seconds"])
+    stored = _read_durations()
+    if job.id in stored:
+        return stored[job.id]
     return job.source.stat().st_size / 1000
+
+
+# How long each job took in a full drawing, kept in the repository so that a fresh clone's first
+# build hands out the slowest jobs first too: ``python -m dlhandbook.figures --store-durations``.
+DURATIONS = FIGURES_DIR / "durations.json"
+
+
+def _read_durations(path: Path | None = None) -> dict[str, float]:
+    try:
+        text = (DURATIONS if path is None else path).read_text(encoding="utf-8")
+        return {k: float(v) for k, v in json.loads(text).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def store_durations(out_dir: Path = DEFAULT_OUT, path: Path | None = None) -> dict[str, float]:
+    """Write each job's time in ``out_dir``'s manifest to ``DURATIONS``; return what was written.
+
+    Only jobs drawn since the manifest was made have a time; the others keep their stored one.
+    """
+    path = DURATIONS if path is None else Path(path)
+    ids = {j.id for j in all_jobs()}
+    durations = _read_durations(path)
+    durations.update({k: float(v["seconds"]) for k, v in _read_manifest(Path(out_dir)).items()
+                      if "seconds" in v})
+    durations = {k: round(v, 1) for k, v in sorted(durations.items()) if k in ids}
+    path.write_text(json.dumps(durations, indent=1) + "\n", encoding="utf-8")
+    return durations
 
 
 def _worker_environment() -> dict[str, str]:
@@ -290,6 +326,18 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     called with ``"start"`` and ``"done"``. A failing job raises after the others finish;
     the outputs of those that succeeded are kept in the manifest.
     """
+    return start(out_dir, jobs=jobs, force=force, notebooks=notebooks, progress=progress).finish()
+
+
+def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool = False,
+          notebooks: bool = True,
+          progress: Callable[[str, Job, dict | None], None] | None = None) -> Drawing:
+    """Start redrawing the stale jobs into ``out_dir`` and return at once; see ``Drawing``.
+
+    The arguments are ``update``'s. The jobs that write what pages read as they are rendered
+    (tables and notebooks: ``PAGE_INPUTS``) go first, then the figures, each group slowest
+    first, so that a build can render its pages while the last figures are drawn.
+    """
     workers = _check_jobs(jobs)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -298,44 +346,141 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     keys = {j.id: key(j) for j in todo}
     stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
     fresh = [j for j in todo if j not in stale]
-    # Slowest first, so that the workers finish together.
-    stale.sort(key=lambda j: -expected_seconds(j, manifest))
-    errors: list[str] = []
-    if stale:
-        for job in stale:
-            manifest.pop(job.id, None)
-        with _environment(_worker_environment()):
+    stale.sort(key=lambda j: (not writes_page_inputs(j), -expected_seconds(j, manifest)))
+    for job in stale:
+        manifest.pop(job.id, None)
+    return Drawing(out_dir, stale, fresh, keys, manifest, notebooks, workers, progress)
+
+
+PAGE_INPUTS = ("tables/", "notebooks/")   # read as pages are rendered; figures are only copied
+
+
+def expected_outputs(job: Job) -> list[str]:
+    """The files ``job`` writes, relative to the output folder, read from its source."""
+    if job.kind == "notebook":
+        return [f"notebooks/{job.source.name}"]
+    from dlhandbook import figures
+
+    out = []
+    for kind, name in REGISTERED_KIND.findall(job.source.read_text(encoding="utf-8")):
+        if kind == "figure":
+            out += [f"figures/{p.name}" for p in figures.paths(name, Path()).values()]
+        else:
+            out.append(f"tables/{name}.md")
+    return out
+
+
+def writes_page_inputs(job: Job) -> bool:
+    """Whether ``job`` writes a file that pages include (a table, a notebook)."""
+    return any(rel.startswith(PAGE_INPUTS) for rel in expected_outputs(job))
+
+
+class Drawing:
+    """The stale jobs of one ``start``, drawn in worker processes while the caller goes on.
+
+    Workers are handed one job at a time, as each frees up, so that a build can take a core
+    for itself: ``wait_for_pages`` returns once every table and notebook is written and from
+    then on lets one worker fewer run, while the caller renders the pages on that core;
+    ``finish`` gives it back, waits for every job, writes the manifest, deletes the files no
+    job wrote and raises if a job failed; ``close`` stops early (a failed build). (Rendering
+    pages beside two drawing workers on two cores was slower than rendering them after.)
+    ``outputs`` maps each file the jobs will write to its job.
+    """
+
+    def __init__(self, out_dir: Path, stale: list[Job], fresh: list[Job], keys: dict[str, str],
+                 manifest: dict, notebooks: bool, workers: int,
+                 progress: Callable[[str, Job, dict | None], None] | None) -> None:
+        self.out_dir, self.stale, self.fresh = out_dir, stale, fresh
+        self.outputs = {rel: job for job in stale for rel in expected_outputs(job)}
+        self._keys, self._manifest, self._notebooks = keys, manifest, notebooks
+        self._workers, self._limit, self._progress = workers, workers, progress
+        self._pending = list(stale)
+        self._results: dict[Job, dict] = {}
+        self._errors: dict[Job, str] = {}
+        self._running = 0
+        self._changed = threading.Condition()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+        if stale:
             import multiprocessing
 
-            pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
-                                       mp_context=multiprocessing.get_context("spawn"))
-            try:
-                futures = {}
-                for job in stale:
-                    if progress:
-                        progress("start", job, None)
-                    futures[pool.submit(run_job, job, str(out_dir))] = job
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        result = future.result()
-                    except Exception as exc:   # report every failure, not only the first
-                        errors.append(f"{job.id}: {type(exc).__name__}: {exc}")
-                        continue
-                    manifest[job.id] = {"key": keys[job.id], **result}
-                    if progress:
-                        progress("done", job, result)
-            finally:
-                # With every result in, the workers exit (a second or two each, with torch
-                # loaded) while the build goes on instead of before it.
-                pool.shutdown(wait=False, cancel_futures=True)
-    ids = {j.id for j in all_jobs()}
-    manifest = {k: v for k, v in manifest.items() if k in ids}
-    _write_manifest(out_dir, manifest)
-    _remove_orphans(out_dir, manifest, notebooks)
-    if errors:
-        raise RuntimeError("drawing failed:\n" + "\n".join(errors))
-    return {"drawn": stale, "fresh": fresh}
+            with _environment(_worker_environment()):   # what each worker starts with
+                self._pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
+                                                 mp_context=multiprocessing.get_context("spawn"))
+                self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Give pending jobs to idle workers, up to the current limit."""
+        with self._changed:
+            while self._pending and self._running < self._limit and not self._closed:
+                job = self._pending.pop(0)
+                self._running += 1
+                if self._progress:
+                    self._progress("start", job, None)
+                future = self._pool.submit(run_job, job, str(self.out_dir))
+                future.add_done_callback(lambda f, job=job: self._ended(job, f))
+
+    def _ended(self, job: Job, future: Future) -> None:
+        """A job ended (called in the pool's thread): record it, hand out the next one."""
+        with self._changed:
+            self._running -= 1
+            if future.cancelled():
+                self._errors[job] = "cancelled"
+            elif future.exception() is not None:
+                exc = future.exception()
+                self._errors[job] = f"{type(exc).__name__}: {exc}"
+            else:
+                self._results[job] = future.result()
+            self._changed.notify_all()
+        if job in self._results and self._progress:
+            self._progress("done", job, self._results[job])
+        self._hand_out()
+
+    def _ended_all(self, jobs: set[Job]) -> bool:
+        return all(j in self._results or j in self._errors for j in jobs)
+
+    def wait_for_pages(self) -> None:
+        """Return when the tables and notebooks are written; then let one worker fewer run."""
+        jobs = {job for rel, job in self.outputs.items() if rel.startswith(PAGE_INPUTS)}
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended_all(jobs))
+            self._limit = max(1, self._workers - 1)
+        if any(j in self._errors for j in jobs):
+            self.finish()   # raises, naming the failed jobs
+
+    def finish(self) -> dict[str, list[Job]]:
+        """Wait for every job; see ``update``."""
+        with self._changed:
+            self._limit = self._workers
+        self._hand_out()
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended_all(set(self.stale)))
+        errors = [f"{job.id}: {self._errors[job]}" for job in self.stale if job in self._errors]
+        for job, result in self._results.items():
+            missing = sorted({rel for rel, j in self.outputs.items() if j == job}
+                             - set(result["outputs"]))
+            if missing:
+                errors.append(f"{job.id}: registered but did not write {', '.join(missing)}")
+        self.close()
+        if errors:
+            raise RuntimeError("drawing failed:\n" + "\n".join(errors))
+        return {"drawn": self.stale, "fresh": self.fresh}
+
+    def close(self) -> None:
+        """Hand out no more jobs; keep what the ended ones drew in the manifest. The running
+        jobs finish in their workers, which then exit, while the caller goes on."""
+        with self._changed:
+            if self._closed:
+                return
+            self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        for job, result in self._results.items():
+            self._manifest[job.id] = {"key": self._keys[job.id], **result}
+        ids = {j.id for j in all_jobs()}
+        manifest = {k: v for k, v in self._manifest.items() if k in ids}
+        _write_manifest(self.out_dir, manifest)
+        _remove_orphans(self.out_dir, manifest, self._notebooks)
 
 
 def _remove_orphans(out_dir: Path, manifest: dict, notebooks: bool) -> None:

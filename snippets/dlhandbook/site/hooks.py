@@ -6,8 +6,9 @@ figure gallery, the cheat sheet and MathJax in files that ``pages.py`` writes un
 ``docs/generated`` (included with pymdownx.snippets). Here:
 
 * Before each build, bring the figures, tables and notebooks in ``docs/generated`` up to date
-  (only what changed is redrawn) and write those files, so ``mkdocs build`` and ``mkdocs serve``
-  work in a fresh clone; tell the extension where the pages are.
+  (only what changed is redrawn; the last figures go on drawing while the pages are rendered) and
+  write those files, so ``mkdocs build`` and ``mkdocs serve`` work in a fresh clone; tell the
+  extension where the pages are.
 * Mark unwritten pages wherever a reader meets them: in the sidebar and the prev/next links (their
   titles), in links from other pages, and give each one links to the written answers nearest it.
 * Tag the home index's rows for its difficulty and part filters and review marks (``revision.py``).
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
 
 import dlhandbook.site.provenance as provenance  # the notebook page's download and Colab links
 from dlhandbook.site import pages, revision  # generated includes; the index's filter data
@@ -37,11 +39,21 @@ UNWRITTEN = " (unwritten)"
 MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<href>[^)\s#:]+\.md)(?P<anchor>#[^)\s]*)?\)(?!\{)")
 
 
+# The figures being drawn during this build: started before MkDocs lists the files, waited for
+# before the pages are read (tables, notebooks) and before the files are copied (the figures).
+_DRAWING = None
+
+
 def on_pre_build(config):
-    """Redraw the stale figures, tables and notebooks (see ``dlhandbook.figures.generate``) and
-    write the pages' generated includes and MathJax (``pages.write_generated``)."""
+    """Start redrawing the stale figures, tables and notebooks (``dlhandbook.figures.generate``)
+    and write the pages' generated includes and MathJax (``pages.write_generated``).
+
+    Only the tables and notebooks are waited for here. The last figures go on drawing in one
+    worker process while MkDocs renders the pages on the other core; ``on_env`` waits for them
+    before MkDocs copies them into the site."""
     from dlhandbook.figures import generate
 
+    global _DRAWING
     if Path(config["docs_dir"]).resolve() != generate.REPO_ROOT / "docs":
         return   # a site built from other pages (the browser test's small site) shows no figures
 
@@ -50,12 +62,35 @@ def on_pre_build(config):
             log.info("figures: drew %s in %.1f s", job.name, result["seconds"])
 
     try:
-        done = generate.update(Path(config["docs_dir"]) / "generated", progress=progress)
+        _DRAWING = generate.start(Path(config["docs_dir"]) / "generated", progress=progress)
+        pages.write_generated(Path(config["docs_dir"]), config["nav"])
+        _DRAWING.wait_for_pages()
+    except RuntimeError as exc:
+        _DRAWING = None
+        raise PluginError(str(exc)) from None
+
+
+def on_env(env, config, files):
+    """Wait for the figures still being drawn: MkDocs copies them next."""
+    global _DRAWING
+    drawing, _DRAWING = _DRAWING, None
+    if drawing is None:
+        return env
+    try:
+        done = drawing.finish()
     except RuntimeError as exc:
         raise PluginError(str(exc)) from None
     if done["drawn"]:
         log.info("figures: %d redrawn, %d up to date", len(done["drawn"]), len(done["fresh"]))
-    pages.write_generated(Path(config["docs_dir"]), config["nav"])
+    return env
+
+
+def on_build_error(error):
+    """A failed build hands out no more drawing; what the ended jobs drew is kept."""
+    global _DRAWING
+    drawing, _DRAWING = _DRAWING, None
+    if drawing is not None:
+        drawing.close()
 
 
 def on_config(config):
@@ -65,10 +100,22 @@ def on_config(config):
 
 
 def on_files(files, config):
+    if _DRAWING is not None:
+        add_outputs_being_drawn(files, config, _DRAWING.outputs)
     if _DIRTY:
         _mark_pages_with_changed_includes(files, config)
         freeze_modified(files)
     return files
+
+
+def add_outputs_being_drawn(files, config, outputs) -> None:
+    """List the figures not written yet, so that the pages' links to them validate; MkDocs copies
+    them after ``on_env``, when they are."""
+    for rel in outputs:
+        uri = f"generated/{rel}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File(uri, config["docs_dir"], config["site_dir"],
+                              config["use_directory_urls"]))
 
 
 def freeze_modified(files) -> None:
