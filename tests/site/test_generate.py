@@ -30,11 +30,11 @@ def numbers():
 
 
 def tiny_job(tmp_path, monkeypatch, name="tiny", slope=1, body=TINY):
-    """A one-figure module outside the package, importable by the spawned workers."""
+    """A one-figure module outside the package, importable by the workers."""
     src = tmp_path / "mods" / f"{name.replace('-', '_')}.py"
     src.parent.mkdir(exist_ok=True)
     src.write_text(body.format(name=name, slope=slope))
-    monkeypatch.syspath_prepend(str(src.parent))   # spawned workers inherit sys.path
+    monkeypatch.syspath_prepend(str(src.parent))   # each worker is given sys.path
     return generate.Job("module", src.stem, src)
 
 

@@ -9,7 +9,7 @@ job, its key, the hashes of the files it wrote and how long it took. A job is re
 its key changed or one of its outputs is missing or was edited; files no job wrote any
 more are deleted.
 
-Stale jobs run in separate processes (``spawn``), each with one thread for torch and BLAS:
+Stale jobs run in separate processes (``_workers_parent``), each with one thread for torch and BLAS:
 the bytes written do not depend on how many run at once, or on the machine's core count.
 The jobs that write tables and notebooks go first, then the figures, each group slowest
 first (by the last run, else by ``durations.json``). ``python -m dlhandbook.figures`` calls
@@ -308,6 +308,30 @@ def _worker_environment() -> dict[str, str]:
     return env
 
 
+# What every worker imports, imported once by the process that forks the workers
+# (multiprocessing's "forkserver"), so that none imports it again: about 5 s each, 2.5 s of it
+# torch._dynamo, which the first ``add_param_group`` of any torch.optim optimizer imports. Only
+# third-party libraries, which do not change while ``mkdocs serve`` runs: each worker imports the
+# package's own modules afresh, so every edit is drawn.
+PRELOAD = ("numpy", "torch", "torch._dynamo", "matplotlib.pyplot")
+
+
+def _workers_parent():
+    """The multiprocessing context whose process forks the workers, started with ``PRELOAD``
+    imported and the workers' environment (``_worker_environment``) if it is not running yet.
+
+    It imports in the background, while this process goes on, and stays up for the next
+    drawing (``mkdocs serve``). A worker forked from it exits without tearing torch down."""
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    with _environment(_worker_environment()):   # what the workers start with
+        multiprocessing.forkserver.ensure_running()
+    return context
+
+
 def _check_jobs(value: int | None) -> int:
     if value is None:
         return max(1, os.cpu_count() or 1)
@@ -342,6 +366,8 @@ def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool =
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(out_dir)
+    if not manifest:   # a first build draws everything: the workers' imports start at once
+        _workers_parent()
     todo = [j for j in all_jobs() if notebooks or j.kind != "notebook"]
     keys = {j.id: key(j) for j in todo}
     stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
@@ -378,13 +404,13 @@ def writes_page_inputs(job: Job) -> bool:
 class Drawing:
     """The stale jobs of one ``start``, drawn in worker processes while the caller goes on.
 
-    Workers are handed one job at a time, as each frees up, so that a build can take a core
-    for itself: ``wait_for_pages`` returns once every table and notebook is written and from
-    then on lets one worker fewer run, while the caller renders the pages on that core;
-    ``finish`` gives it back, waits for every job, writes the manifest, deletes the files no
-    job wrote and raises if a job failed; ``close`` stops early (a failed build). (Rendering
-    pages beside two drawing workers on two cores was slower than rendering them after.)
-    ``outputs`` maps each file the jobs will write to its job.
+    Workers are handed one job at a time, as each frees up, so that a build can have a core
+    for itself: once every table and notebook is written (``wait_for_pages`` returns then),
+    one worker fewer runs, while the caller renders the pages on that core, until ``finish``.
+    ``finish`` waits for every job, writes the manifest, deletes the files no job wrote and
+    raises if a job failed; ``close`` stops early (a failed build). (Rendering the pages beside
+    two drawing workers on two cores was slower than rendering them after.) ``outputs`` maps
+    each file the jobs will write to its job.
     """
 
     def __init__(self, out_dir: Path, stale: list[Job], fresh: list[Job], keys: dict[str, str],
@@ -392,27 +418,32 @@ class Drawing:
                  progress: Callable[[str, Job, dict | None], None] | None) -> None:
         self.out_dir, self.stale, self.fresh = out_dir, stale, fresh
         self.outputs = {rel: job for job in stale for rel in expected_outputs(job)}
+        self._page_jobs = {job for rel, job in self.outputs.items() if rel.startswith(PAGE_INPUTS)}
         self._keys, self._manifest, self._notebooks = keys, manifest, notebooks
-        self._workers, self._limit, self._progress = workers, workers, progress
+        self._workers, self._progress = workers, progress
         self._pending = list(stale)
         self._results: dict[Job, dict] = {}
         self._errors: dict[Job, str] = {}
         self._running = 0
+        self._finishing = self._closed = False
         self._changed = threading.Condition()
         self._pool: ProcessPoolExecutor | None = None
-        self._closed = False
         if stale:
-            import multiprocessing
+            self._pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
+                                             mp_context=_workers_parent())
+            self._hand_out()
 
-            with _environment(_worker_environment()):   # what each worker starts with
-                self._pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
-                                                 mp_context=multiprocessing.get_context("spawn"))
-                self._hand_out()
+    def _allowed(self) -> int:
+        """How many jobs may run now: as many as workers until the pages' inputs are written
+        and from ``finish`` on; one fewer in between, while the caller renders."""
+        if self._finishing or not self._ended_all(self._page_jobs):
+            return self._workers
+        return max(1, self._workers - 1)
 
     def _hand_out(self) -> None:
-        """Give pending jobs to idle workers, up to the current limit."""
+        """Give pending jobs to idle workers, as many as are allowed to run."""
         with self._changed:
-            while self._pending and self._running < self._limit and not self._closed:
+            while self._pending and self._running < self._allowed() and not self._closed:
                 job = self._pending.pop(0)
                 self._running += 1
                 if self._progress:
@@ -440,18 +471,16 @@ class Drawing:
         return all(j in self._results or j in self._errors for j in jobs)
 
     def wait_for_pages(self) -> None:
-        """Return when the tables and notebooks are written; then let one worker fewer run."""
-        jobs = {job for rel, job in self.outputs.items() if rel.startswith(PAGE_INPUTS)}
+        """Return when the tables and notebooks are written (raise, as ``finish``, if one failed)."""
         with self._changed:
-            self._changed.wait_for(lambda: self._ended_all(jobs))
-            self._limit = max(1, self._workers - 1)
-        if any(j in self._errors for j in jobs):
+            self._changed.wait_for(lambda: self._ended_all(self._page_jobs))
+        if any(j in self._errors for j in self._page_jobs):
             self.finish()   # raises, naming the failed jobs
 
     def finish(self) -> dict[str, list[Job]]:
         """Wait for every job; see ``update``."""
         with self._changed:
-            self._limit = self._workers
+            self._finishing = True
         self._hand_out()
         with self._changed:
             self._changed.wait_for(lambda: self._ended_all(set(self.stale)))

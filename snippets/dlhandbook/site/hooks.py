@@ -23,6 +23,7 @@ import json
 import logging
 import posixpath
 import re
+import shutil
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -40,7 +41,7 @@ MD_LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<href>[^)\s#:]+\.md)(?P<
 
 
 # The figures being drawn during this build: started before MkDocs lists the files, waited for
-# before the pages are read (tables, notebooks) and before the files are copied (the figures).
+# before the pages are read (tables, notebooks) and after they are written (the figures).
 _DRAWING = None
 
 
@@ -49,8 +50,8 @@ def on_pre_build(config):
     and write the pages' generated includes and MathJax (``pages.write_generated``).
 
     Only the tables and notebooks are waited for here. The last figures go on drawing in one
-    worker process while MkDocs renders the pages on the other core; ``on_env`` waits for them
-    before MkDocs copies them into the site."""
+    worker process while MkDocs renders and writes the pages on the other core;
+    ``on_post_build`` waits for them and copies them into the site."""
     from dlhandbook.figures import generate
 
     global _DRAWING
@@ -71,18 +72,35 @@ def on_pre_build(config):
 
 
 def on_env(env, config, files):
-    """Wait for the figures still being drawn: MkDocs copies them next."""
+    """Leave the figures being drawn out of the files MkDocs copies next (the pages' links to
+    them are checked by now): ``on_post_build`` copies them once they are written, so that
+    the last figures go on drawing while MkDocs writes the pages."""
+    if _DRAWING is not None:
+        for rel in _DRAWING.outputs:
+            f = files.get_file_from_path(f"generated/{rel}")
+            if rel.startswith("figures/") and f is not None:
+                files.remove(f)
+    return env
+
+
+def finish_drawing(config) -> None:
+    """Wait for the figures still being drawn and copy them into the site."""
     global _DRAWING
     drawing, _DRAWING = _DRAWING, None
     if drawing is None:
-        return env
+        return
     try:
         done = drawing.finish()
     except RuntimeError as exc:
         raise PluginError(str(exc)) from None
+    docs, site = Path(config["docs_dir"]), Path(config["site_dir"])
+    for rel in drawing.outputs:
+        if rel.startswith("figures/"):
+            dest = site / "generated" / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(docs / "generated" / rel, dest)
     if done["drawn"]:
         log.info("figures: %d redrawn, %d up to date", len(done["drawn"]), len(done["fresh"]))
-    return env
 
 
 def on_build_error(error):
@@ -109,8 +127,8 @@ def on_files(files, config):
 
 
 def add_outputs_being_drawn(files, config, outputs) -> None:
-    """List the figures not written yet, so that the pages' links to them validate; MkDocs copies
-    them after ``on_env``, when they are."""
+    """List the figures not written yet, so that the pages' links to them validate (``on_env``
+    takes them off the list again, and ``on_post_build`` copies them)."""
     for rel in outputs:
         uri = f"generated/{rel}"
         if files.get_file_from_path(uri) is None:
@@ -346,3 +364,4 @@ def on_post_build(config):
     if path.is_file():
         index = search_previews(json.loads(path.read_text(encoding="utf-8")))
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    finish_drawing(config)
