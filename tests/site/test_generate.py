@@ -54,7 +54,10 @@ def test_second_update_draws_nothing_and_edits_redraw_only_their_job(tmp_path, m
     svg = out / "figures" / "tiny-a.svg"
     first = svg.read_bytes()
     assert (out / "tables" / "tiny-a-table.md").read_text().strip().endswith("| 1 |")
+    written = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*")}
     assert drawn(generate.update(out, notebooks=False)) == []
+    # nothing is written, the manifest included: `mkdocs serve` would see a change and rebuild
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*")} == written
 
     a.source.write_text(TINY.format(name="tiny-a", slope=2))         # the code changed
     assert drawn(generate.update(out, notebooks=False)) == ["tiny_a"]

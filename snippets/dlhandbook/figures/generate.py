@@ -245,9 +245,18 @@ def _read_manifest(out_dir: Path) -> dict:
 
 
 def _write_manifest(out_dir: Path, manifest: dict) -> None:
+    """Write the manifest if it changed. (``mkdocs serve`` watches ``docs/``: rewriting it
+    unchanged after every build started the next build, every second or so, forever.)"""
+    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    path = out_dir / MANIFEST
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
     tmp = out_dir / f"{MANIFEST}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(out_dir / MANIFEST)
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def _fresh(entry: dict | None, want: str, out_dir: Path) -> bool:
