@@ -9,7 +9,7 @@ job, its key, the hashes of the files it wrote and how long it took. A job is re
 its key changed or one of its outputs is missing or was edited; files no job wrote any
 more are deleted.
 
-Stale jobs run in separate processes (``_workers_parent``), each with one thread for torch and BLAS:
+Stale jobs run in separate processes (``workers_parent``), each with one thread for torch and BLAS:
 the bytes written do not depend on how many run at once, or on the machine's core count.
 The jobs that write tables and notebooks go first, then the figures, each group slowest
 first (by the last run, else by ``durations.json``). ``python -m dlhandbook.figures`` calls
@@ -325,7 +325,7 @@ def _worker_environment() -> dict[str, str]:
 PRELOAD = ("numpy", "torch", "torch._dynamo", "matplotlib.pyplot")
 
 
-def _workers_parent():
+def workers_parent():
     """The multiprocessing context whose process forks the workers, started with ``PRELOAD``
     imported and the workers' environment (``_worker_environment``) if it is not running yet.
 
@@ -376,7 +376,7 @@ def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool =
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(out_dir)
     if not manifest:   # a first build draws everything: the workers' imports start at once
-        _workers_parent()
+        workers_parent()
     todo = [j for j in all_jobs() if notebooks or j.kind != "notebook"]
     keys = {j.id: key(j) for j in todo}
     stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
@@ -439,7 +439,7 @@ class Drawing:
         self._pool: ProcessPoolExecutor | None = None
         if stale:
             self._pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
-                                             mp_context=_workers_parent())
+                                             mp_context=workers_parent())
             self._hand_out()
 
     def _allowed(self) -> int:
