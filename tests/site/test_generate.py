@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import threading
 import time
 
 import pytest
@@ -189,6 +190,26 @@ def test_every_job_has_a_stored_duration():
     missing = sorted({j.id for j in generate.all_jobs()} - set(generate._read_durations()))
     assert not missing, (f"no stored duration for {missing}: run python -m dlhandbook.figures "
                          "--force --store-durations and commit snippets/dlhandbook/figures/durations.json")
+
+
+def test_a_worker_that_dies_fails_the_drawing_instead_of_hanging_it(tmp_path, monkeypatch):
+    dead = tiny_job(tmp_path, monkeypatch, "tiny-dead",
+                    body=TINY.replace("ax.plot(", "__import__('os')._exit(3); ax.plot("))
+    rest = [tiny_job(tmp_path, monkeypatch, f"tiny-after-{i}") for i in range(3)]
+    use_jobs(monkeypatch, dead, *rest)
+    outcome = []
+
+    def draw():
+        try:
+            generate.update(tmp_path / "out", jobs=2, notebooks=False)
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the drawing hung after a worker died"
+    assert outcome and "module:tiny_dead" in outcome[0], outcome
 
 
 @pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])

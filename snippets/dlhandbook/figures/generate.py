@@ -454,10 +454,15 @@ class Drawing:
         with self._changed:
             while self._pending and self._running < self._allowed() and not self._closed:
                 job = self._pending.pop(0)
+                try:
+                    future = self._pool.submit(run_job, job, str(self.out_dir))
+                except Exception as exc:   # a broken pool (a worker died): the job fails too
+                    self._errors[job] = f"{type(exc).__name__}: {exc}"
+                    self._changed.notify_all()
+                    continue
                 self._running += 1
                 if self._progress:
                     self._progress("start", job, None)
-                future = self._pool.submit(run_job, job, str(self.out_dir))
                 future.add_done_callback(lambda f, job=job: self._ended(job, f))
 
     def _ended(self, job: Job, future: Future) -> None:
