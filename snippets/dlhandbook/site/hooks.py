@@ -151,6 +151,7 @@ def freeze_modified(files) -> None:
 # ---------------------------------------------------------------- `mkdocs serve --dirty`
 
 _DIRTY = False
+_SERVING = False
 SNIPPET_INCLUDE = re.compile(r"""^[ \t]*--8<--[ \t]+["'](?P<path>[^"':]+)(?::[\w-]+)?["']""", re.MULTILINE)
 AGGREGATES = ("index.md", "figures.md", "cheat-sheet.md")   # pages built from every other page
 
@@ -164,15 +165,12 @@ def on_startup(command, dirty):
     that a dirty build may leave other pages' navigation stale would abort every build. Say it
     once as information instead (and rebuild the pages that depend on a change, below).
 
-    Under ``mkdocs serve``, start the process that forks the figure workers now: it imports
-    torch and Matplotlib in the background, once for the session, instead of on the first save
-    that redraws a figure (about 5 s)."""
-    global _DIRTY
-    _DIRTY = dirty
-    if command == "serve":   # a save that changes a figure's code then redraws it at once
-        from dlhandbook.figures import generate
-
-        generate.workers_parent()
+    Under ``mkdocs serve``, the first build's end starts the process that forks the figure
+    workers (``on_post_build``): it imports torch and Matplotlib in the background, once for the
+    session, instead of on the first save that redraws a figure (about 5 s), and not beside the
+    first build's own work."""
+    global _DIRTY, _SERVING
+    _DIRTY, _SERVING = dirty, command == "serve"
     if dirty:
         logging.getLogger("mkdocs.commands.build").addFilter(_not_the_dirty_warning)
         log.info("dirty build: a save rebuilds the pages it changes, the pages that include a "
@@ -373,3 +371,7 @@ def on_post_build(config):
         index = search_previews(json.loads(path.read_text(encoding="utf-8")))
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     finish_drawing(config)
+    if _SERVING:   # a save that changes a figure's code then redraws it at once
+        from dlhandbook.figures import generate
+
+        generate.workers_parent()
