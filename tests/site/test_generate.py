@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import threading
 import time
 
+import nbformat
 import pytest
 
 from dlhandbook.figures import generate
@@ -167,6 +169,63 @@ def test_pages_render_while_the_last_figures_draw_on_one_worker_fewer(tmp_path, 
             (signals / f"held-{i}.go").touch()
     assert drawn(drawing.finish()) == ["tiny_table", "held_1", "held_2", "held_3"]
     assert (out / "figures" / "held-3.svg").is_file()
+
+
+def held_notebook(tmp_path, signals):
+    """A notebook job whose one cell records its kernel's environment and parent process, then
+    waits for a signal."""
+    cell = textwrap.dedent(f"""\
+        import os, time
+        from pathlib import Path
+        signals = Path({str(signals)!r})
+        (signals / "notebook.started").write_text(
+            os.environ.get("OMP_NUM_THREADS", "-") + " " + os.environ.get("PYTHONHASHSEED", "-")
+            + " " + str(os.getppid()))
+        deadline = time.monotonic() + 120
+        while not (signals / "notebook.go").exists():
+            assert time.monotonic() < deadline, "the notebook was never let go"
+            time.sleep(0.02)
+        print("let go")""")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    src = tmp_path / "held.ipynb"
+    nbformat.write(nb, src)
+    return generate.Job("notebook", src.name, src)
+
+
+def test_a_notebook_runs_first_in_a_thread_counted_as_a_worker(tmp_path, monkeypatch):
+    """A notebook's kernel is its own process: it starts at once, before any worker, and takes
+    one worker's place; its kernel gets the workers' environment (one thread, a fixed hash seed)."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")   # what a reader's shell might have
+    notebook = held_notebook(tmp_path, signals)
+    held = [tiny_job(tmp_path, monkeypatch, f"held-{i}",
+                     body=HELD.replace("{signals!r}", repr(str(signals)))) for i in (1, 2)]
+    use_jobs(monkeypatch, *held, notebook)
+    out = tmp_path / "out"
+    drawing = generate.start(out, jobs=2)
+    assert [j.name for j in drawing.stale] == ["held.ipynb", "held_1", "held_2"]
+    try:
+        wait_for(signals / "notebook.started")
+        # launched by this process (a thread of it), not by a worker
+        assert (signals / "notebook.started").read_text() == f"1 0 {os.getpid()}"
+        wait_for(signals / "held-1.started")
+        time.sleep(1)
+        assert not (signals / "held-2.started").exists(), "the notebook did not count as a worker"
+        (signals / "notebook.go").touch()
+        # finish lets every worker run: the notebook's place goes to the next job, held-1 held
+        finished = []
+        finisher = threading.Thread(target=lambda: finished.append(drawing.finish()), daemon=True)
+        finisher.start()
+        wait_for(signals / "held-2.started", seconds=60)
+    finally:
+        for name in ("notebook", "held-1", "held-2"):
+            (signals / f"{name}.go").touch()
+    finisher.join(120)
+    assert finished and drawn(finished[0]) == ["held.ipynb", "held_1", "held_2"]
+    cell = nbformat.read(out / "notebooks" / "held.ipynb", as_version=4).cells[0]
+    assert [o.get("text") for o in cell.outputs] == ["let go\n"]
 
 
 def test_a_fresh_clone_hands_out_jobs_by_their_stored_durations(tmp_path, monkeypatch):

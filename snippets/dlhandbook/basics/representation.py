@@ -122,7 +122,7 @@ def train_mlp_classifier(X, y, width=32, steps=1000, lr=0.01, seed=0):
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(X.shape[1], width), nn.ReLU(), nn.Linear(width, 1))
     model = model.to(dtype=X.dtype, device=X.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     for _ in range(steps):
         optimizer.zero_grad()
         score = model(X).squeeze(-1)                          # (n,)

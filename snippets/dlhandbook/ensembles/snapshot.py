@@ -36,7 +36,7 @@ def fit_snapshots(model, loss_fn, X, y, total_steps, n_cycles, lr_max,
     taken at the end of each cycle (n_cycles snapshots)."""
     _check_schedule(total_steps, n_cycles, lr_max)
     cycle = total_steps // n_cycles
-    opt = torch.optim.SGD(model.parameters(), lr=lr_max, momentum=momentum)
+    opt = torch.optim.SGD(model.parameters(), lr=lr_max, momentum=momentum, fused=True)
     # LambdaLR multiplies lr_max by a factor; its counter k starts at 0, t = k + 1
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda k: snapshot_lr(k + 1, total_steps, n_cycles, 1.0))

@@ -111,7 +111,7 @@ def _batched_mlp_fit(X, y, sample_weights, hidden=32, steps=400, lr=1e-2, seed=0
                 h = torch.tanh(h)
         return h.squeeze(-1)
 
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = torch.optim.Adam(params, lr=lr, fused=True)
     for _ in range(steps):
         opt.zero_grad()
         loss = ((forward(X) - y.T) ** 2 * sample_weights).sum()
@@ -251,7 +251,7 @@ def _transfer_accuracies():
     X_te, y_te = as_torch(*sample("target", 1000, np.random.default_rng(1)))
     torch.manual_seed(0)
     net = SmallNet(30, 32)
-    train(net, torch.optim.Adam(net.parameters(), lr=1e-2), X_src, y_src, steps=200)
+    train(net, torch.optim.Adam(net.parameters(), lr=1e-2, fused=True), X_src, y_src, steps=200)
     acc = {s: np.zeros((len(N_LABELS), len(TRANSFER_SEEDS))) for s in STRATEGIES}
     for i, n in enumerate(N_LABELS):
         for j, seed in enumerate(TRANSFER_SEEDS):

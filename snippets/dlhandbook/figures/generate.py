@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -217,7 +217,8 @@ def run_job(job: Job, out_dir: str, names: tuple[str, ...] = ()) -> dict:
         from dlhandbook.figures.notebooks import execute_notebook
 
         dest = out / "notebooks" / job.source.name
-        execute_notebook(job.source, dest)
+        # in a worker this is its own environment; in the caller's thread (Drawing), the kernel's
+        execute_notebook(job.source, dest, env={**os.environ, **_worker_environment()})
         written.append(dest)
     return {"outputs": {str(p.relative_to(out)): _digest(p) for p in written},
             "seconds": round(time.perf_counter() - start, 2)}
@@ -369,7 +370,9 @@ def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool =
 
     The arguments are ``update``'s. The jobs that write what pages read as they are rendered
     (tables and notebooks: ``PAGE_INPUTS``) go first, then the figures, each group slowest
-    first, so that a build can render its pages while the last figures are drawn.
+    first, so that a build can render its pages while the last figures are drawn. Notebooks
+    go first of all: they need no worker (see ``Drawing``), so on a first build one runs on the
+    core that the workers' parent leaves free while it imports.
     """
     workers = _check_jobs(jobs)
     out_dir = Path(out_dir)
@@ -381,7 +384,8 @@ def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool =
     keys = {j.id: key(j) for j in todo}
     stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
     fresh = [j for j in todo if j not in stale]
-    stale.sort(key=lambda j: (not writes_page_inputs(j), -expected_seconds(j, manifest)))
+    stale.sort(key=lambda j: (not writes_page_inputs(j), j.kind != "notebook",
+                              -expected_seconds(j, manifest)))
     for job in stale:
         manifest.pop(job.id, None)
     return Drawing(out_dir, stale, fresh, keys, manifest, notebooks, workers, progress)
@@ -413,6 +417,8 @@ def writes_page_inputs(job: Job) -> bool:
 class Drawing:
     """The stale jobs of one ``start``, drawn in worker processes while the caller goes on.
 
+    A module job runs in a worker process, forked by ``workers_parent``. A notebook runs in a
+    thread of this process, which only waits for the notebook's kernel; it counts as a worker.
     Workers are handed one job at a time, as each frees up, so that a build can have a core
     for itself: once every table and notebook is written (``wait_for_pages`` returns then),
     one worker fewer runs, while the caller renders the pages on that core, until ``finish``.
@@ -437,10 +443,14 @@ class Drawing:
         self._finishing = self._closed = False
         self._changed = threading.Condition()
         self._pool: ProcessPoolExecutor | None = None
-        if stale:
-            self._pool = ProcessPoolExecutor(max_workers=min(workers, len(stale)),
+        self._threads: ThreadPoolExecutor | None = None
+        modules = [job for job in stale if job.kind == "module"]
+        if modules:
+            self._pool = ProcessPoolExecutor(max_workers=min(workers, len(modules)),
                                              mp_context=workers_parent())
-            self._hand_out()
+        if len(modules) < len(stale):
+            self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook")
+        self._hand_out()
 
     def _allowed(self) -> int:
         """How many jobs may run now: as many as workers until the pages' inputs are written
@@ -454,8 +464,11 @@ class Drawing:
         with self._changed:
             while self._pending and self._running < self._allowed() and not self._closed:
                 job = self._pending.pop(0)
+                # A notebook runs in its own kernel process: this process only waits for it, in
+                # a thread, so it needs no worker and can start before the workers' parent is up.
+                executor = self._pool if job.kind == "module" else self._threads
                 try:
-                    future = self._pool.submit(run_job, job, str(self.out_dir))
+                    future = executor.submit(run_job, job, str(self.out_dir))
                 except Exception as exc:   # a broken pool (a worker died): the job fails too
                     self._errors[job] = f"{type(exc).__name__}: {exc}"
                     self._changed.notify_all()
@@ -516,8 +529,9 @@ class Drawing:
             if self._closed:
                 return
             self._closed = True
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._pool, self._threads):
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
         for job, result in self._results.items():
             self._manifest[job.id] = {"key": self._keys[job.id], **result}
         ids = {j.id for j in all_jobs()}

@@ -95,7 +95,7 @@ def fit_autoregressive(model, idx, steps=500, lr=1e-2, batch_size=256, seed=0):
     _check_positive_int(steps, "steps")
     _check_positive_int(batch_size, "batch_size")
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     losses = []
     for _ in range(steps):
         batch = idx[torch.randint(0, idx.shape[0], (batch_size,), generator=g)]

@@ -121,7 +121,7 @@ def fit_diffusion(model, X, betas, steps=2000, lr=3e-3, batch_size=256, seed=0):
     _check_positive_int(batch_size, "batch_size")
     alpha_bar = torch.cumprod(1 - betas, dim=0)
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 - k / steps)
     losses = []
     for _ in range(steps):

@@ -141,7 +141,7 @@ def fit_flow(flow, X, steps=1000, lr=3e-3, batch_size=256, seed=0):
     _check_positive_int(steps, "steps")
     _check_positive_int(batch_size, "batch_size")
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(flow.parameters(), lr=lr)
+    opt = torch.optim.Adam(flow.parameters(), lr=lr, fused=True)
     losses = []
     for _ in range(steps):
         batch = X[torch.randint(0, X.shape[0], (batch_size,), generator=g)]

@@ -76,8 +76,10 @@ def fit_gan(gan, X, steps=2000, lr=1e-3, batch_size=256, seed=0,
     _check_positive_int(batch_size, "batch_size")
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    opt_d = torch.optim.Adam(gan.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(gan.discriminator.parameters(), lr=lr, betas=(0.5, 0.999),
+                             fused=True)
+    opt_g = torch.optim.Adam(gan.generator.parameters(), lr=lr, betas=(0.5, 0.999),
+                             fused=True)
     d_losses, g_losses = [], []
     for _ in range(steps):
         real = X[torch.randint(0, X.shape[0], (batch_size,), generator=g)]

@@ -111,7 +111,7 @@ def fit_vae(model, X, steps=1000, lr=3e-3, batch_size=256, seed=0):
     _check_positive_int(batch_size, "batch_size")
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)                           # the reparameterisation noise
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     losses = []
     for _ in range(steps):
         batch = X[torch.randint(0, X.shape[0], (batch_size,), generator=g)]

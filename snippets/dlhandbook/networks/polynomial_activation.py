@@ -84,7 +84,7 @@ def fit_regression(activation: nn.Module, x: torch.Tensor, y: torch.Tensor,
         raise ValueError(f"steps must be a positive int, got {steps}")
     model = nn.Sequential(nn.Linear(1, hidden), activation, nn.Linear(hidden, 1))
     model = model.to(x.dtype).to(x.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     X = x.unsqueeze(-1)                                   # (n, 1)
     for _ in range(steps):
         optimizer.zero_grad()

@@ -74,7 +74,7 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor,
         raise ValueError(f"steps must be a positive int, got {steps}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     loss_fn = nn.BCEWithLogitsLoss()
     for _ in range(steps):
         optimizer.zero_grad()

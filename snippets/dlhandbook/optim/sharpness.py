@@ -154,7 +154,7 @@ def train_sgd(model, X, y, batch_size, lr, max_steps, target=0.0, seed=0):
     X = torch.as_tensor(X, dtype=torch.float64)
     y = torch.as_tensor(y, dtype=torch.float64)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, fused=True)
     gen = torch.Generator().manual_seed(seed)
     order, start, curve = torch.randperm(len(X), generator=gen), 0, []
     for _ in range(max_steps):

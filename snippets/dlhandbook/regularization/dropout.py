@@ -251,7 +251,7 @@ def train_noisy_xor(p, seed=0, steps=400, n_train=64, width=64, lr=1e-2, every=2
         torch.nn.Linear(2, width), torch.nn.ReLU(), Dropout(p, g),
         torch.nn.Linear(width, width), torch.nn.ReLU(), Dropout(p, g),
         torch.nn.Linear(width, 2))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     ce = torch.nn.functional.cross_entropy
     history = []
     for t in range(1, steps + 1):

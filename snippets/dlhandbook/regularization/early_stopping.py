@@ -163,7 +163,7 @@ def fit_with_early_stopping(model, loss_fn, train, val, lr=0.01, max_epochs=5000
                             patience=100, min_delta=0.0):
     """Full-batch SGD with early stopping; returns the stopper and both curves."""
     (X, y), (X_val, y_val) = train, val
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, fused=True)
     stopper = EarlyStopping(patience=patience, min_delta=min_delta)
     train_curve, val_curve = [], []
     for _ in range(max_epochs):
