@@ -156,17 +156,18 @@ def steps_to_stay_below(X, y, batch_size, lrs, target_fraction, n_steps, seed=0)
     # check: one vectorised pass instead of a few small NumPy calls per step.
     chunk = 32
     kept = np.empty((chunk, k, d))
+    lr = lrs[:, None]
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run may overflow
         for t in range(1, n_steps + 1):
             if B == n:  # every batch is the whole set: the full gradient
-                W -= lrs[:, None] * (W @ H - Xty)
+                W -= lr * (W @ H - Xty)
             else:
                 i = (t - 1) % per_epoch
-                if i == 0:
+                if i == 0:  # shuffled once per epoch: each batch is then a slice, a view
                     order = rng.permutation(n)
-                idx = order[i * B:(i + 1) * B]
-                Xb = X[idx]
-                W -= lrs[:, None] * ((W @ Xb.T - y[idx]) @ Xb) / B
+                    X_epoch, y_epoch = X[order], y[order]
+                Xb, yb = X_epoch[i * B:(i + 1) * B], y_epoch[i * B:(i + 1) * B]
+                W -= lr * ((W @ Xb.T - yb) @ Xb) / B
             kept[(t - 1) % chunk] = W
             if t % chunk == 0 or t == n_steps:
                 m = (t - 1) % chunk + 1  # kept[j]: the iterate after step t - m + 1 + j
