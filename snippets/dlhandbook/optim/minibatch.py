@@ -163,7 +163,7 @@ def steps_to_stay_below(X, y, batch_size, lrs, target_fraction, n_steps, seed=0)
                 W -= lr * (W @ H - Xty)
             else:
                 i = (t - 1) % per_epoch
-                if i == 0:  # shuffled once per epoch: each batch is then a slice, a view
+                if i == 0:  # shuffled once per epoch: each batch is then a view
                     order = rng.permutation(n)
                     X_epoch, y_epoch = X[order], y[order]
                 Xb, yb = X_epoch[i * B:(i + 1) * B], y_epoch[i * B:(i + 1) * B]

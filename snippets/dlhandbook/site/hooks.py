@@ -12,6 +12,7 @@ figure gallery, the cheat sheet and MathJax in files that ``pages.py`` writes un
 * Mark unwritten pages wherever a reader meets them: in the sidebar and the prev/next links (their
   titles), in links from other pages, and give each one links to the written answers nearest it.
 * Tag the home index's rows for its difficulty and part filters and review marks (``revision.py``).
+* Highlight each code block once, not on every build (``highlight_cache.py``).
 * Tune search for answers: code blocks and the difficulty tag are not indexed, and a page's
   preview is its 30-second answer.
 * Drop the notebook template's MathJax 2 and CDN scripts; link the notebook for download and Colab.
@@ -31,7 +32,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 import dlhandbook.site.provenance as provenance  # the notebook page's download and Colab links
-from dlhandbook.site import pages, revision  # generated includes; the index's filter data
+from dlhandbook.site import highlight_cache, pages, revision  # code blocks; generated includes; filters
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 log = logging.getLogger("mkdocs.hooks.dlhandbook")
@@ -112,8 +113,13 @@ def on_build_error(error):
 
 
 def on_config(config):
-    """The Markdown extension finds each page by its title among the pages of this build."""
+    """The Markdown extension finds each page by its title among the pages of this build; code
+    blocks are highlighted from the cache of earlier builds (``highlight_cache``)."""
     config["mdx_configs"].setdefault(MDEXT, {})["docs_dir"] = config["docs_dir"]
+    cache = Path(config["config_file_path"]).parent / ".cache" / "highlight.json"
+    if highlight_cache.install(cache) is None:
+        log.info("code blocks: pymdownx.highlight does not call pygments.highlight by that name "
+                 "any more, so every block is highlighted again on each build")
     return config
 
 
@@ -370,6 +376,7 @@ def on_post_build(config):
     if path.is_file():
         index = search_previews(json.loads(path.read_text(encoding="utf-8")))
         path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    highlight_cache.save()
     finish_drawing(config)
     if _SERVING:   # a save that changes a figure's code then redraws it at once
         from dlhandbook.figures import generate
