@@ -8,6 +8,7 @@ with ``DLHANDBOOK_SITE_DIR=/tmp/site DLHANDBOOK_SITE_PORT=8765``; CI always buil
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from sitetools import DOCS, run
+from sitetools import DOCS, REPO, run
 
 
 @pytest.fixture(scope="session")
@@ -26,18 +27,57 @@ def shared(tmp_path_factory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.fixture(scope="session")
-def generated(shared):
-    """Regenerate every figure, table and notebook into docs/generated, as the site command does.
+DRAWN = ("figures", "tables", "notebooks", ".manifest.json")   # what a build's hook draws
 
-    Under ``pytest -n`` the site tests run on every worker. The first worker to get here draws
-    (in one process per core) while the others wait on a lock; they then find every output fresh
-    in the cache (``dlhandbook.figures.generate``) and draw nothing, so docs/generated is written
-    by one process at a time and only once.
+
+@pytest.fixture(scope="session")
+def fresh_build(shared) -> tuple[Path, Path]:
+    """``mkdocs build --strict`` in a copy of the repository (tracked and new files) without
+    ``docs/generated``, as in a fresh clone: the build's hook draws every figure, table and
+    notebook itself. Returns the copy and its site.
+
+    The one drawing of the run: the first worker to get here builds while the others wait on a
+    lock, and ``generated`` takes its outputs."""
+    root = shared / "fresh"
+    copy, site = root / "repo", root / "site"
+    with FileLock(shared / "fresh.lock"):
+        if not (root / "built").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard").stdout
+            for rel in listed.split():
+                if (REPO / rel).is_file():   # a file deleted but not yet committed is listed too
+                    (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(REPO / rel, copy / rel)
+            assert not (copy / "docs" / "generated").exists()
+            run(sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site),
+                cwd=copy, PYTHONPATH=str(copy / "snippets"))   # the copy's package
+            (root / "built").touch()
+    return copy, site
+
+
+@pytest.fixture(scope="session")
+def generated(shared, request):
+    """Every figure, table and notebook in docs/generated, up to date, as the site command leaves it.
+
+    They are those the fresh copy's build drew (``fresh_build``), copied in once; then the figure
+    command runs, as ``./dev.sh`` would, and must find every output fresh in the cache
+    (``dlhandbook.figures.generate``): the build's hook and the command share one cache, so
+    nothing is drawn twice. Under ``pytest -n`` the site tests run on every worker; each runs the
+    command in turn, under a lock, so docs/generated is written by one process at a time.
     """
     if os.environ.get("DLHANDBOOK_SITE_DIR"):
         return DOCS / "generated"   # reusing a site built from figures generated before
+    copy, _ = request.getfixturevalue("fresh_build")
     with FileLock(shared / "generated.lock"):
+        if not (shared / "generated.copied").is_file():
+            for name in DRAWN:
+                dest = DOCS / "generated" / name
+                if dest.is_dir():
+                    shutil.rmtree(dest)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                src = copy / "docs" / "generated" / name
+                (shutil.copytree if src.is_dir() else shutil.copy2)(src, dest)
+            (shared / "generated.copied").touch()
         summary = run(sys.executable, "-m", "dlhandbook.figures").stdout.strip().splitlines()[-1]
         with open(shared / "generated.log", "a", encoding="utf-8") as log:   # see test_build.py
             log.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}: {summary}\n")
