@@ -61,5 +61,5 @@ case "${1:-}" in
         # serves its own copy of the site (tests/site/conftest.py).
         exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" --dist worksteal "$@" ;;
     *)
-        sed -n '2,15p' "$0"; exit 2 ;;
+        awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;
 esac
