@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from dlhandbook.figures import generate
 from sitetools import DOCS, REPO, run
 
 
@@ -59,17 +60,18 @@ def fresh_build(shared) -> tuple[Path, Path]:
 def generated(shared, request):
     """Every figure, table and notebook in docs/generated, up to date, as the site command leaves it.
 
-    They are those the fresh copy's build drew (``fresh_build``), copied in once; then the figure
-    command runs, as ``./dev.sh`` would, and must find every output fresh in the cache
-    (``dlhandbook.figures.generate``): the build's hook and the command share one cache, so
-    nothing is drawn twice. Under ``pytest -n`` the site tests run on every worker; each runs the
-    command in turn, under a lock, so docs/generated is written by one process at a time.
+    Where any is stale (always, in a fresh clone), they are those the fresh copy's build drew
+    (``fresh_build``), copied in once. Then the figure command runs, as ``./dev.sh`` would, and
+    must find every output fresh in the cache (``dlhandbook.figures.generate``): the build's hook
+    and the command share one cache, so nothing is drawn twice. Under ``pytest -n`` the site tests
+    run on every worker; each runs the command in turn, under a lock, so docs/generated is
+    written by one process at a time.
     """
     if os.environ.get("DLHANDBOOK_SITE_DIR"):
         return DOCS / "generated"   # reusing a site built from figures generated before
-    copy, _ = request.getfixturevalue("fresh_build")
     with FileLock(shared / "generated.lock"):
-        if not (shared / "generated.copied").is_file():
+        if not (shared / "generated.copied").is_file() and generate.stale_jobs(DOCS / "generated"):
+            copy, _ = request.getfixturevalue("fresh_build")
             for name in DRAWN:
                 dest = DOCS / "generated" / name
                 if dest.is_dir():

@@ -78,6 +78,17 @@ def test_second_update_draws_nothing_and_edits_redraw_only_their_job(tmp_path, m
     assert set(json.loads((out / generate.MANIFEST).read_text())) == {a.id}
 
 
+def test_stale_jobs_are_what_update_would_draw(tmp_path, monkeypatch):
+    a, b = tiny_job(tmp_path, monkeypatch, "tiny-a"), tiny_job(tmp_path, monkeypatch, "tiny-b")
+    use_jobs(monkeypatch, a, b)
+    out = tmp_path / "out"
+    assert generate.stale_jobs(out) == [a, b]   # nothing drawn yet
+    generate.update(out, notebooks=False)
+    assert generate.stale_jobs(out) == []
+    (out / "figures" / "tiny-b.svg").write_text("edited by hand")
+    assert generate.stale_jobs(out) == [b] == generate.update(out, notebooks=False)["drawn"]
+
+
 def test_force_redraws_everything(tmp_path, monkeypatch):
     a = tiny_job(tmp_path, monkeypatch, "tiny-f")
     use_jobs(monkeypatch, a)

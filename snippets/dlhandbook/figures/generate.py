@@ -363,6 +363,15 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     return start(out_dir, jobs=jobs, force=force, notebooks=notebooks, progress=progress).finish()
 
 
+def stale_jobs(out_dir: Path = DEFAULT_OUT, *, notebooks: bool = True) -> list[Job]:
+    """The jobs that ``update`` would draw: outputs in ``out_dir`` missing, edited, or drawn
+    by code or library versions other than the current ones."""
+    out_dir = Path(out_dir)
+    manifest = _read_manifest(out_dir)
+    return [j for j in all_jobs() if (notebooks or j.kind != "notebook")
+            and not _fresh(manifest.get(j.id), key(j), out_dir)]
+
+
 def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool = False,
           notebooks: bool = True,
           progress: Callable[[str, Job, dict | None], None] | None = None) -> Drawing:
