@@ -267,17 +267,23 @@ def _fresh(entry: dict | None, want: str, out_dir: Path) -> bool:
                for rel, digest in entry["outputs"].items())
 
 
-def expected_seconds(job: Job, manifest: dict) -> float:
+def expected_seconds(job: Job, manifest: dict, stored: tuple[dict, dict] | None = None) -> float:
     """How long ``job`` should take: its last run here, else its last run in ``docs/generated``
     (a fresh output folder, as in the tests), else its time in ``DURATIONS`` (a clone's first
-    build), else a guess from its source's size, about a second per kilobyte."""
-    for entries in (manifest, _read_manifest(DEFAULT_OUT)):
+    build), else a guess from its source's size, about a second per kilobyte.
+
+    ``stored``: those two files as read by ``_stored_seconds``, to read them once for many jobs."""
+    default_manifest, durations = _stored_seconds() if stored is None else stored
+    for entries in (manifest, default_manifest):
         if "seconds" in entries.get(job.id, {}):
             return float(entries[job.id]["seconds"])
-    stored = _read_durations()
-    if job.id in stored:
-        return stored[job.id]
+    if job.id in durations:
+        return durations[job.id]
     return job.source.stat().st_size / 1000
+
+
+def _stored_seconds() -> tuple[dict, dict]:
+    return _read_manifest(DEFAULT_OUT), _read_durations()
 
 
 # How long each job took in a full drawing, kept in the repository so that a fresh clone's first
@@ -363,13 +369,21 @@ def update(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool 
     return start(out_dir, jobs=jobs, force=force, notebooks=notebooks, progress=progress).finish()
 
 
+def _todo(notebooks: bool) -> tuple[list[Job], dict[str, str]]:
+    """The jobs to consider, and their keys."""
+    todo = [j for j in all_jobs() if notebooks or j.kind != "notebook"]
+    return todo, {j.id: key(j) for j in todo}
+
+
+def _stale(todo: list[Job], keys: dict[str, str], manifest: dict, out_dir: Path) -> list[Job]:
+    return [j for j in todo if not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
+
+
 def stale_jobs(out_dir: Path = DEFAULT_OUT, *, notebooks: bool = True) -> list[Job]:
     """The jobs that ``update`` would draw: outputs in ``out_dir`` missing, edited, or drawn
     by code or library versions other than the current ones."""
     out_dir = Path(out_dir)
-    manifest = _read_manifest(out_dir)
-    return [j for j in all_jobs() if (notebooks or j.kind != "notebook")
-            and not _fresh(manifest.get(j.id), key(j), out_dir)]
+    return _stale(*_todo(notebooks), _read_manifest(out_dir), out_dir)
 
 
 def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool = False,
@@ -389,15 +403,16 @@ def start(out_dir: Path = DEFAULT_OUT, *, jobs: int | None = None, force: bool =
     manifest = _read_manifest(out_dir)
     if not manifest:   # a first build draws everything: the workers' imports start at once
         workers_parent()
-    todo = [j for j in all_jobs() if notebooks or j.kind != "notebook"]
-    keys = {j.id: key(j) for j in todo}
-    stale = [j for j in todo if force or not _fresh(manifest.get(j.id), keys[j.id], out_dir)]
+    todo, keys = _todo(notebooks)
+    stale = list(todo) if force else _stale(todo, keys, manifest, out_dir)
     fresh = [j for j in todo if j not in stale]
-    stale.sort(key=lambda j: (not writes_page_inputs(j), j.kind != "notebook",
-                              -expected_seconds(j, manifest)))
+    outputs = {job: expected_outputs(job) for job in stale}   # each source read once
+    pages, stored = _page_jobs(outputs), _stored_seconds()
+    stale.sort(key=lambda j: (j not in pages, j.kind != "notebook",
+                              -expected_seconds(j, manifest, stored)))
     for job in stale:
         manifest.pop(job.id, None)
-    return Drawing(out_dir, stale, fresh, keys, manifest, notebooks, workers, progress)
+    return Drawing(out_dir, stale, fresh, keys, manifest, notebooks, workers, progress, outputs)
 
 
 PAGE_INPUTS = ("tables/", "notebooks/")   # read as pages are rendered; figures are only copied
@@ -418,9 +433,9 @@ def expected_outputs(job: Job) -> list[str]:
     return out
 
 
-def writes_page_inputs(job: Job) -> bool:
-    """Whether ``job`` writes a file that pages include (a table, a notebook)."""
-    return any(rel.startswith(PAGE_INPUTS) for rel in expected_outputs(job))
+def _page_jobs(outputs: dict[Job, list[str]]) -> set[Job]:
+    """The jobs that write a file pages include (a table, a notebook), given each one's outputs."""
+    return {job for job, rels in outputs.items() if any(r.startswith(PAGE_INPUTS) for r in rels)}
 
 
 class Drawing:
@@ -439,10 +454,11 @@ class Drawing:
 
     def __init__(self, out_dir: Path, stale: list[Job], fresh: list[Job], keys: dict[str, str],
                  manifest: dict, notebooks: bool, workers: int,
-                 progress: Callable[[str, Job, dict | None], None] | None) -> None:
+                 progress: Callable[[str, Job, dict | None], None] | None,
+                 outputs: dict[Job, list[str]]) -> None:
         self.out_dir, self.stale, self.fresh = out_dir, stale, fresh
-        self.outputs = {rel: job for job in stale for rel in expected_outputs(job)}
-        self._page_jobs = {job for rel, job in self.outputs.items() if rel.startswith(PAGE_INPUTS)}
+        self.outputs = {rel: job for job, rels in outputs.items() for rel in rels}
+        self._page_jobs = _page_jobs(outputs)
         self._keys, self._manifest, self._notebooks = keys, manifest, notebooks
         self._workers, self._progress = workers, progress
         self._pending = list(stale)
