@@ -11,6 +11,7 @@ from dlhandbook.bench.optim_step import (
     main,
     make_tensors,
     minimum_bytes_per_value,
+    paired_ratio,
     traffic,
 )
 
@@ -30,7 +31,7 @@ def test_benchmark_main_runs_and_reports_every_optimizer_and_path(capsys, device
         assert impls == (expected | {"ours-fused", "torch-fused"} if name in FUSED else expected)
     for row in rows:
         assert row["median_ms"] > 0 and row["gbps"] > 0 and row["fraction_of_reference"] > 0
-        assert row["bytes_per_step"] > 0 and row["stream_gbps"] > 0
+        assert row["bytes_per_step"] > 0 and row["stream_gbps"] > 0 and row["noise_floor"] > 0
         if row["impl"] == "torch-foreach":
             assert row["vs_torch_foreach"] == 1.0
         if row["impl"] == "torch-fused":
@@ -39,6 +40,8 @@ def test_benchmark_main_runs_and_reports_every_optimizer_and_path(capsys, device
     assert "ours-fused" in out and "torch-fused" in out and "GB/s" in out
     assert ("of stream" in out) if device.type == "cpu" else ("of peak" in out)
     assert "target 1.1" in out and "target 1.05" in out
+    assert "noise floor: a second torch-fused / torch-fused" in out      # SGD, Adam, ...
+    assert "noise floor: a second torch-foreach / torch-foreach" in out  # RMSprop
     assert torch.get_num_threads() == 1                    # restored (conftest sets 1)
 
 
@@ -102,3 +105,20 @@ def test_benchmark_rejects_bad_sizes():
         main(["--numel", "3", "--num-tensors", "5"])
     with pytest.raises(SystemExit):
         main(["--threads", "0"])
+
+
+def test_ratios_pair_each_round_so_a_drift_in_load_cancels():
+    """Ours takes 1.05 x torch's time in every round while the machine's load swings by 3x
+    between rounds: the ratio is 1.05; with the rounds' pairs broken it is not."""
+    torch_times = [1e-3 * f for f in (1.0, 3.0, 1.2, 2.5, 1.1)]
+    ours = [1.05 * t for t in torch_times]
+    assert paired_ratio(ours, torch_times) == pytest.approx(1.05)
+    broken = [ours[1], ours[3], ours[0], ours[2], ours[4]]
+    assert paired_ratio(broken, torch_times) == pytest.approx(1.05 * 2.5 / 3.0)   # round 2 over round 1
+
+
+def test_paired_ratio_rejects_rounds_that_do_not_match():
+    with pytest.raises(ValueError, match="equally many rounds"):
+        paired_ratio([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="equally many rounds"):
+        paired_ratio([], [])

@@ -551,6 +551,29 @@ def assert_fused_follows_torch(ours_cls, torch_cls, kwargs, device, steps=100):
         torch.testing.assert_close(p, q, **TOL)
 
 
+def assert_switching_fused_on_and_off_follows_torch(ours_cls, torch_cls, kwargs, device, k=5):
+    """``group["fused"]`` switched on and off between steps: each path takes over the step
+    count the other kept (an int on the loops, a tensor on the fused path), and the run
+    stays on torch.optim's loop."""
+    params = make_params(device)
+    params_ref = clone_params(params)
+    ours = ours_cls(params, **kwargs)
+    ref = torch_cls(params_ref, foreach=False, **kwargs)
+    for i, fused in enumerate((False, True, False, True)):
+        for group in ours.param_groups:
+            group["fused"] = fused
+        run(ours, params, k, start=i * k)
+        steps = [ours.state[p]["step"] for p in params]
+        if fused:
+            assert all(torch.is_tensor(s) and s.dtype == torch.float32 for s in steps)
+        else:
+            assert all(type(s) is int for s in steps)
+        assert {float(s) for s in steps} == {float((i + 1) * k)}
+    run(ref, params_ref, 4 * k)
+    for p, q in zip(params, params_ref, strict=True):
+        torch.testing.assert_close(p, q, **TOL)
+
+
 def assert_fused_tensor_lr_is_torch_fused(ours_cls, torch_cls, kwargs, device, steps=10):
     """A one-element tensor lr with fused=True, as torch's fused path accepts it: bit for bit
     torch's trajectory, and the parameters move."""

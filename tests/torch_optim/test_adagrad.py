@@ -140,6 +140,10 @@ def test_fused_with_tensor_lr_is_torch_fused(device):
     harness.assert_fused_tensor_lr_is_torch_fused(OURS, TORCH, BASE, device)
 
 
+def test_switching_fused_on_and_off_keeps_the_step_count(device):
+    harness.assert_switching_fused_on_and_off_follows_torch(OURS, TORCH, BASE, device)
+
+
 def test_fused_rejects_what_torch_fused_rejects():
     harness.assert_fused_rejects_like_torch(OURS, TORCH, BASE)
 

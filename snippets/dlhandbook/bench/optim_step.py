@@ -6,8 +6,10 @@ Adam, AdamW, RMSprop and Adagrad it times our three paths (``loop``: one tensor 
 torch's ``foreach`` and ``fused`` paths, on about 100 float32 tensors holding 10 million
 values, with 1 and then 2 CPU threads, and on CUDA too when a GPU is present. Every
 contender gets its own copy of the same parameters and gradients, and all of an optimizer's
-contenders step in every round, in alternating order, so drifts in machine load hit them
-alike. RMSprop has no fused kernel in torch, so it has no fused columns.
+contenders step in every round, in an order shuffled anew each round, so drifts in machine
+load hit them alike and none always follows the same one (a step that follows a multi-tensor
+step starts with the cache full of that step's written lines). RMSprop has no fused kernel
+in torch, so it has no fused columns.
 
 It prints, computed from the code rather than typed:
 
@@ -16,11 +18,16 @@ It prints, computed from the code rather than typed:
   counted in the optimizer's own state after a step);
 - for each path, the torch operations a step runs and the bytes they would stream if no
   tensor stayed in cache between them (counted by intercepting every ATen call);
-- each contender's median time, its ratio to torch's foreach and fused steps, and its
-  effective bandwidth (bytes it must move / time) as a fraction of a streaming bandwidth
-  measured in the same rounds with the same threads: ``a.add_(b)`` over as many values,
-  which reads two arrays and writes one in place, as an optimizer step does (CPU); on CUDA,
-  as a fraction of the device's peak (the measured stream is printed too).
+- each contender's median time, its ratio to torch's foreach and fused steps (the median, over
+  the rounds, of its time over torch's time in the same round: a drift in machine load slows
+  both sides of a ratio alike), and its effective bandwidth (bytes it must move / time) as a
+  fraction of a streaming bandwidth measured in the same rounds with the same threads:
+  ``a.add_(b)`` over as many values, which reads two arrays and writes one in place, as an
+  optimizer step does (CPU); on CUDA, as a fraction of the device's peak (the measured
+  stream is printed too);
+- the noise floor: a second copy of torch's fastest path, timed in the same rounds, over
+  the first. Identical code on identical tensors is seldom exactly 1.000; a ratio within
+  that distance of 1 is a tie.
 
 A benchmark, not a test: timings on a shared machine are noisy, so nothing asserts on them.
 """
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import random
 import statistics
 import time
 
@@ -202,20 +210,29 @@ def peak_bandwidth(device: str) -> float | None:
 # more than the 8 bytes per value it counts: a CPU cache must first read each line of dst
 # that it then overwrites, so in-place updates would beat "100% of copy".)
 STREAM = ("stream", "")
+# The noise floor: torch's fastest path once more, on its own copy of the tensors.
+CONTROL = ("torch-again", "")
+
+
+def fastest_torch_path(name: str) -> str:
+    return "fused" if ("torch", "fused") in contenders(name) else "foreach"
 
 
 def time_steps(name: str, device: str, values: list[torch.Tensor], repeats: int,
-               warmup: int) -> dict[tuple[str, str], float]:
-    """Median seconds per step of every contender of one optimizer and of ``STREAM`` over as
-    many values as the model, all interleaved in each round."""
+               warmup: int) -> dict[tuple[str, str], list[float]]:
+    """Seconds per step, round by round, of every contender of one optimizer and of
+    ``STREAM`` over as many values as the model, all interleaved in each round."""
     racers = [(key, make_optimizer(name, *key, _with_grads(values)).step)
               for key in contenders(name)]
     a = torch.randn(sum(v.numel() for v in values), device=device)
     b = torch.zeros_like(a)                                # a stays as it is, step after step
     racers.append((STREAM, lambda: a.add_(b)))
+    control = make_optimizer(name, "torch", fastest_torch_path(name), _with_grads(values))
+    racers.append((CONTROL, control.step))
     times = {key: [] for key, _ in racers}
+    rng = random.Random(0)
     for i in range(warmup + repeats):
-        order = racers if i % 2 == 0 else racers[::-1]    # alternate who goes first
+        order = rng.sample(racers, len(racers))           # a new order every round
         for key, run_once in order:
             _sync(device)
             start = time.perf_counter()
@@ -223,7 +240,14 @@ def time_steps(name: str, device: str, values: list[torch.Tensor], repeats: int,
             _sync(device)
             if i >= warmup:
                 times[key].append(time.perf_counter() - start)
-    return {key: statistics.median(ts) for key, ts in times.items()}
+    return times
+
+
+def paired_ratio(times: list[float], reference: list[float]) -> float:
+    """The median over rounds of ``times[i] / reference[i]`` (both timed in round ``i``)."""
+    if len(times) != len(reference) or not times:
+        raise ValueError(f"need equally many rounds, got {len(times)} and {len(reference)}")
+    return statistics.median(t / r for t, r in zip(times, reference, strict=True))
 
 
 def _print_traffic(names: list[str], num_tensors: int) -> list[dict]:
@@ -249,7 +273,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="cpu and/or cuda (default: cpu, and cuda when available)")
     parser.add_argument("--numel", type=int, default=10_000_000, help="total parameter values")
     parser.add_argument("--num-tensors", type=int, default=100, help="number of parameter tensors")
-    parser.add_argument("--repeats", type=int, default=10, help="timed steps per contender")
+    parser.add_argument("--repeats", type=int, default=25, help="timed steps per contender")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps per contender")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="torch CPU thread counts to run (default 1 2)")
@@ -287,6 +311,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
             if ratios:
                 print(f"  {device} threads={threads}: ours-{path} / torch-{path} worst "
                       f"{max(ratios):.3f} (target {target})")
+        noise = [r["noise_floor"] for r in mine]
+        print(f"  {device} threads={threads}: noise floor, torch / a second copy of itself, "
+              f"{min(noise):.3f} to {max(noise):.3f}")
     if not args.no_traffic:
         _print_traffic(args.only, args.num_tensors)
     return rows
@@ -305,24 +332,29 @@ def _run(args, device: str, threads: int) -> list[dict]:
     rows = []
     for name in args.only:
         must = minimum_bytes_per_value(name) * numel
-        medians = time_steps(name, device, values, args.repeats, args.warmup)
-        stream_gbps = 3 * numel * 4 / medians.pop(STREAM) / 1e9
+        times = time_steps(name, device, values, args.repeats, args.warmup)
+        stream_gbps = 3 * numel * 4 / statistics.median(times.pop(STREAM)) / 1e9
+        fastest = fastest_torch_path(name)
+        noise = paired_ratio(times.pop(CONTROL), times["torch", fastest])
         reference = peak or stream_gbps
-        for (owner, path), median in medians.items():
+        for (owner, path), ts in times.items():
+            median = statistics.median(ts)
             row = dict(device=device, threads=threads, optimizer=name, impl=f"{owner}-{path}",
                        median_ms=median * 1e3, bytes_per_step=must,
-                       vs_torch_foreach=median / medians["torch", "foreach"],
-                       vs_torch_fused=(median / medians["torch", "fused"]
-                                       if ("torch", "fused") in medians else None),
+                       vs_torch_foreach=paired_ratio(ts, times["torch", "foreach"]),
+                       vs_torch_fused=(paired_ratio(ts, times["torch", "fused"])
+                                       if ("torch", "fused") in times else None),
                        gbps=must / median / 1e9, stream_gbps=stream_gbps)
             row["fraction_of_reference"] = row["gbps"] / reference
+            row["noise_floor"] = noise
             rows.append(row)
             fused = f"{row['vs_torch_fused']:>14.3f}" if row["vs_torch_fused"] else f"{'-':>14}"
             print(f"{name:<14}{row['impl']:<15}{row['median_ms']:>10.2f}"
                   f"{row['vs_torch_foreach']:>16.3f}{fused}{row['gbps']:>8.1f}"
                   f"{row['fraction_of_reference']:>11.0%}")
         print(f"{'':<14}(each step must move {must / 1e6:,.0f} MB; a.add_(b) on {numel:,} "
-              f"values, timed in the same rounds, streamed {stream_gbps:.1f} GB/s)")
+              f"values, timed in the same rounds, streamed {stream_gbps:.1f} GB/s;\n"
+              f"{'':<15}noise floor: a second torch-{fastest} / torch-{fastest} = {noise:.3f})")
     return rows
 
 

@@ -131,7 +131,6 @@ def _adagrad_foreach(params, grads, states, *, lr, lr_decay, eps, weight_decay,
 def _adagrad_fused(params, grads, states, *, lr, lr_decay, eps, weight_decay, maximize,
                    grad_scale, found_inf):
     """The same update in one pass: torch's fused kernel, per device and dtype."""
-    _check_fused_params(params)
     torch_adagrad(params, grads,
                   [state["sum"] for state in states],
                   [state["step"] for state in states],  # float32 tensors, += 1 inside
@@ -179,10 +178,15 @@ def _gather(state_of, group):
                             "use torch.optim.Adagrad")
         state = state_of[p]
         if not state:
+            if group["fused"]:
+                _check_fused_param(p)                   # on its first step, as torch
             state["step"] = 0
             state["sum"] = torch.full_like(p, group["initial_accumulator_value"],
                                            memory_format=torch.preserve_format)
-        state["step"] = _step_as(state["step"], p, group["fused"])
+        # An int on our loops, a tensor on the fused path: convert one the other path
+        # left (a checkpoint, or fused switched on or off).
+        if torch.is_tensor(state["step"]) != bool(group["fused"]):
+            state["step"] = _step_as(state["step"], p, group["fused"])
         params.append(p)
         grads.append(p.grad)
         states.append(state)
@@ -211,13 +215,12 @@ def _check_fused(fused, foreach):
 _FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
 
 
-def _check_fused_params(params):
-    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
-    for p in params:
-        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
-            raise RuntimeError("fused=True needs floating-point parameters on one of "
-                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
-                               f"{p.device.type}")
+def _check_fused_param(p):
+    """fused=True needs a floating-point tensor on a fused device (torch's rule)."""
+    if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+        raise RuntimeError("fused=True needs floating-point parameters on one of "
+                           f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                           f"{p.device.type}")
 
 
 def _check_lr(lr):

@@ -157,7 +157,6 @@ def _adam_foreach(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
 def _adam_fused(params, grads, states, *, lr, beta1, beta2, eps, weight_decay,
                 amsgrad, maximize, decoupled_weight_decay, grad_scale, found_inf):
     """The same update in one pass: torch's fused kernel, per device and dtype."""
-    _check_fused_params(params)
     torch_adam(params, grads,
                [state["exp_avg"] for state in states],
                [state["exp_avg_sq"] for state in states],
@@ -210,11 +209,16 @@ def _gather(state_of, group):
                             "use torch.optim.Adam")
         state = state_of[p]
         if not state:
+            if group["fused"]:
+                _check_fused_param(p)                   # on its first step, as torch
             state["step"] = 0
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p,
                                                    memory_format=torch.preserve_format)
-        state["step"] = _step_as(state["step"], p, group["fused"])
+        # An int on our loops, a tensor on the fused path: convert one the other path
+        # left (a checkpoint, or fused switched on or off).
+        if torch.is_tensor(state["step"]) != bool(group["fused"]):
+            state["step"] = _step_as(state["step"], p, group["fused"])
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = torch.zeros_like(
                 p, memory_format=torch.preserve_format)
@@ -246,13 +250,12 @@ def _check_fused(fused, foreach):
 _FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu", "hpu", "mtia")
 
 
-def _check_fused_params(params):
-    """fused=True needs floating-point tensors on a fused device (torch's rule)."""
-    for p in params:
-        if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
-            raise RuntimeError("fused=True needs floating-point parameters on one of "
-                               f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
-                               f"{p.device.type}")
+def _check_fused_param(p):
+    """fused=True needs a floating-point tensor on a fused device (torch's rule)."""
+    if not p.is_floating_point() or p.device.type not in _FUSED_DEVICES:
+        raise RuntimeError("fused=True needs floating-point parameters on one of "
+                           f"{', '.join(_FUSED_DEVICES)}; got {p.dtype} on "
+                           f"{p.device.type}")
 
 
 def _check_lr(lr, foreach):

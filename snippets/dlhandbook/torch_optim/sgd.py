@@ -137,11 +137,11 @@ def _sgd_foreach(params, grads, states, *, lr, momentum, dampening, weight_decay
 def _sgd_fused(params, grads, states, *, lr, momentum, dampening, weight_decay,
                nesterov, maximize, grad_scale, found_inf):
     """The same update in one pass: torch's fused kernel, per device and dtype."""
-    _check_fused_params(params)
     options = dict(fused=True, grad_scale=grad_scale, found_inf=found_inf, lr=lr,
                    momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                    nesterov=nesterov, maximize=maximize)
     if momentum == 0:
+        _check_fused_params(params)
         torch_sgd(params, grads, [], **options)
         return
     # The kernel starts every buffer (b_1 = g_1) or none: call it once for the tensors
@@ -151,6 +151,8 @@ def _sgd_fused(params, grads, states, *, lr, momentum, dampening, weight_decay,
                if (state.get("momentum_buffer") is None) == first]
         if not idx:
             continue
+        if first:
+            _check_fused_params([params[i] for i in idx])   # first step, as torch
         buffers = [states[i].get("momentum_buffer") for i in idx]
         torch_sgd([params[i] for i in idx], [grads[i] for i in idx], buffers, **options)
         for i, b in zip(idx, buffers, strict=True):
