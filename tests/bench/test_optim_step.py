@@ -114,7 +114,7 @@ def test_ratios_pair_each_round_so_a_drift_in_load_cancels():
     ours = [1.05 * t for t in torch_times]
     assert paired_ratio(ours, torch_times) == pytest.approx(1.05)
     broken = [ours[1], ours[3], ours[0], ours[2], ours[4]]
-    assert paired_ratio(broken, torch_times) == pytest.approx(1.05 * 2.5 / 3.0)   # round 2 over round 1
+    assert paired_ratio(broken, torch_times) == pytest.approx(1.05 * 2.5 / 3.0)   # round 4's over round 2's
 
 
 def test_paired_ratio_rejects_rounds_that_do_not_match():

@@ -194,13 +194,11 @@ def _gather(state_of, group):
 
 
 def _step_as(step, p, fused):
-    """An int for our loops; for fused, a float32 tensor on p's device (as torch)."""
-    if not fused:
-        return int(step.item()) if torch.is_tensor(step) else step
-    if (torch.is_tensor(step) and step.dtype == torch.float32
-            and step.device == p.device):
-        return step
-    return torch.tensor(float(step), dtype=torch.float32, device=p.device)
+    """The other path's step count as this path keeps it: for fused, a float32 tensor on
+    p's device (as torch); for our loops, an int."""
+    if fused:
+        return torch.tensor(float(step), dtype=torch.float32, device=p.device)
+    return int(step.item())
 
 
 def _check_fused(fused, foreach):
